@@ -1,0 +1,105 @@
+# libuffd — plain GNU Make.
+#   make                 build/libuffd.a, build/libuffd.so, build/uffd
+#   make test            build and run the suite
+#   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
+#   make bench           the benchmarks
+#   make install PREFIX=/usr/local
+CC      ?= cc
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+SOVER   := 0
+SAN     :=
+BUILD   := build
+
+ifneq ($(filter asan,$(MAKECMDGOALS)),)
+SAN := address
+BUILD := build-asan
+endif
+ifneq ($(filter ubsan,$(MAKECMDGOALS)),)
+SAN := undefined
+BUILD := build-ubsan
+endif
+ifneq ($(filter tsan,$(MAKECMDGOALS)),)
+SAN := thread
+BUILD := build-tsan
+endif
+
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+ALLCFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -pthread -Iinclude -D_GNU_SOURCE
+LDLIBS  := -pthread
+ifneq ($(SAN),)
+ALLCFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer
+ifeq ($(SAN),undefined)
+ALLCFLAGS += -fno-sanitize-recover=all
+endif
+LDFLAGS += -fsanitize=$(SAN)
+endif
+
+LIB_SRC   := $(wildcard src/*.c src/kernel/*.c src/user/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+TLIB_SRC  := $(wildcard test/lib/*.c)
+TLIB_OBJ  := $(TLIB_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC  := $(wildcard test/*.c)
+TEST_BIN  := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h)
+
+all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(BUILD)/libuffd.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libuffd.so: $(LIB_OBJ) src/libuffd.map
+	$(CC) -shared -Wl,-soname,libuffd.so.$(SOVER) -Wl,--version-script=src/libuffd.map \
+		$(LDFLAGS) -o $(BUILD)/libuffd.so.$(VERSION) $(LIB_OBJ) $(LDLIBS)
+	ln -sf libuffd.so.$(VERSION) $(BUILD)/libuffd.so.$(SOVER)
+	ln -sf libuffd.so.$(VERSION) $@
+
+$(BUILD)/uffd: $(TOOL_OBJ) $(BUILD)/libuffd.a
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
+
+$(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libuffd.a $(LDLIBS)
+
+test: all $(TEST_BIN)
+	@test/run.sh $(BUILD)/test
+
+bench: all $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do $$b || exit 1; done
+
+asan ubsan tsan:
+	@:
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/uffd $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 include/uffd.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/uffd/abi.h $(DESTDIR)$(PREFIX)/include/uffd/
+	install -m 644 $(BUILD)/libuffd.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd.so.$(SOVER)
+	ln -sf libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd.so
+	install -m 755 $(BUILD)/uffd $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' libuffd.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libuffd.pc
+	for m in man/*.3; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done; true
+
+clean:
+	rm -rf build build-asan build-ubsan build-tsan
+
+.PHONY: all test bench install clean asan ubsan tsan
+.SECONDARY:

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* What the backends share inside libuffd; nothing here is exported. */
+#ifndef LIBUFFD_INTERNAL_H
+#define LIBUFFD_INTERNAL_H
+
+#include <stddef.h>
+#include "uffd.h"
+
+#define UFFD_HIDDEN __attribute__((visibility("hidden")))
+
+/* Record why an open failed (thread-local; read back by uffd_strerror()). */
+UFFD_HIDDEN void uffd_set_why(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Kernel backend: open a kernel userfaultfd, saying in how[] which way. */
+UFFD_HIDDEN int uffd_kernel_open(int flags, char *how, size_t howlen);
+
+/* User backend. */
+UFFD_HIDDEN int uffd_user_open(int flags);
+/* 1 if fd is a user-backend userfaultfd, else 0. Async-signal-safe. */
+UFFD_HIDDEN int uffd_user_owns(int fd);
+/* ioctl(2) on a user-backend fd: 0/positive or -1 with errno. Async-signal-safe. */
+UFFD_HIDDEN int uffd_user_ioctl(int fd, unsigned long request, void *arg);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* uffd_ioctl(): one entry point for both backends. */
+#include <errno.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int uffd_ioctl(int fd, unsigned long request, void *arg)
+{
+	if (uffd_user_owns(fd))
+		return uffd_user_ioctl(fd, request, arg);
+	return ioctl(fd, request, arg);
+}
+
+/* A kernel userfaultfd is an anonymous inode whose link reads "anon_inode:[userfaultfd]". */
+static int is_kernel_uffd(int fd)
+{
+	char path[64], target[64];
+	int n = snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return 0;
+	ssize_t len = readlink(path, target, sizeof(target) - 1);
+	if (len < 0)
+		return 0;
+	target[len] = 0;
+	return !strcmp(target, "anon_inode:[userfaultfd]");
+}
+
+int uffd_fd_backend(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (uffd_user_owns(fd))
+		return UFFD_BACKEND_USER;
+	if (is_kernel_uffd(fd))
+		return UFFD_BACKEND_KERNEL;
+	errno = EINVAL;
+	return -1;
+}

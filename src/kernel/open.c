@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel backend: open the kernel's userfaultfd, by the system call, else by
+ * /dev/userfaultfd, else (when the caller allows it) with UFFD_USER_MODE_ONLY;
+ * when no way works, say which refusal stopped each way.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../internal.h"
+
+#ifndef __NR_userfaultfd
+#define __NR_userfaultfd -1
+#endif
+
+#define KERNEL_FLAGS (O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY)
+
+static int by_syscall(int flags)
+{
+	if (__NR_userfaultfd < 0) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return (int)syscall(__NR_userfaultfd, flags);
+}
+
+static int by_device(int flags)
+{
+	int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+
+	if (dev < 0)
+		return -1;
+	int fd = ioctl(dev, USERFAULTFD_IOC_NEW, flags);
+	int err = errno;
+	close(dev);
+	errno = err;
+	return fd;
+}
+
+/* 1 when a seccomp filter is attached to this thread. */
+static int under_seccomp(void)
+{
+	char line[128];
+	int filtered = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp:", 8))
+			filtered = strtol(line + 8, NULL, 10) == 2;
+	fclose(f);
+	return filtered;
+}
+
+static int unprivileged_sysctl(void)
+{
+	char buf[8] = "";
+	int fd = open("/proc/sys/vm/unprivileged_userfaultfd", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? buf[0] - '0' : -1;
+}
+
+static const char *syscall_refusal(int err)
+{
+	if (err == ENOSYS)
+		return under_seccomp() ? "ENOSYS (refused by a seccomp filter)"
+				       : "ENOSYS (kernel built without CONFIG_USERFAULTFD)";
+	if (err == EPERM) {
+		if (under_seccomp())
+			return "EPERM (a seccomp filter or vm.unprivileged_userfaultfd=0)";
+		if (unprivileged_sysctl() == 0)
+			return "EPERM (vm.unprivileged_userfaultfd=0 and no CAP_SYS_PTRACE)";
+		return "EPERM";
+	}
+	return strerror(err);
+}
+
+static const char *device_refusal(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return "no device node";
+	case EACCES:
+	case EPERM:
+		return "permission denied on the device node";
+	case ENODEV:
+	case ENXIO:
+		return "device not provided by this kernel";
+	}
+	return strerror(err);
+}
+
+int uffd_kernel_open(int flags, char *how, size_t howlen)
+{
+	const int want_umo = flags & UFFD_OPEN_ALLOW_USER_MODE_ONLY;
+	int sys_err, dev_err;
+	int fd;
+
+	flags &= ~UFFD_OPEN_ALLOW_USER_MODE_ONLY;
+	if (flags & ~KERNEL_FLAGS) {
+		uffd_set_why("unknown flags 0x%x", flags & ~KERNEL_FLAGS);
+		errno = EINVAL;
+		return -1;
+	}
+	fd = by_syscall(flags);
+	if (fd >= 0) {
+		snprintf(how, howlen, "syscall%s",
+			 flags & UFFD_USER_MODE_ONLY ? "+UFFD_USER_MODE_ONLY" : "");
+		return fd;
+	}
+	sys_err = errno;
+	if (sys_err == EINVAL) {
+		uffd_set_why("userfaultfd(2): EINVAL");
+		errno = EINVAL;
+		return -1;
+	}
+	fd = by_device(flags);
+	if (fd >= 0) {
+		snprintf(how, howlen, "/dev/userfaultfd");
+		return fd;
+	}
+	dev_err = errno;
+	if (want_umo && !(flags & UFFD_USER_MODE_ONLY) && sys_err == EPERM) {
+		fd = by_syscall(flags | UFFD_USER_MODE_ONLY);
+		if (fd >= 0) {
+			snprintf(how, howlen, "syscall+UFFD_USER_MODE_ONLY");
+			return fd;
+		}
+	}
+	uffd_set_why("userfaultfd(2): %s; /dev/userfaultfd: %s",
+		     syscall_refusal(sys_err), device_refusal(dev_err));
+	errno = sys_err == ENOSYS && dev_err != ENOENT ? dev_err : sys_err;
+	return -1;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The differential test harness.  A test is one scenario, written once:
+ *
+ *     #include "harness.h"
+ *     static void scenario(void) { int fd = t_uffd(O_CLOEXEC); ... }
+ *     T_MAIN("copy-basic", scenario)
+ *
+ * main() runs the scenario in a child process per backend (kernel first,
+ * then user), each with a time limit.  Inside, t_backend says which one runs.
+ * T_OBS() records an observable (a return value, errno, output field, message,
+ * memory contents, signal); T_EXPECT() asserts what the man pages promise.
+ * A half passes when every expectation held; the user half must also have
+ * recorded exactly the kernel half's observables.  A backend that cannot be
+ * opened is a SKIP with its reason.  Each half prints one line:
+ *     PASS name/kernel    FAIL name/user: why    SKIP name/kernel: why
+ */
+#ifndef LIBUFFD_TEST_HARNESS_H
+#define LIBUFFD_TEST_HARNESS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "uffd.h"
+
+extern enum uffd_backend t_backend;  /* the backend this half runs on */
+extern long t_page;                  /* the page size */
+
+/* Record an observable line; compared between backends. */
+void t_obs(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define T_OBS(...) t_obs(__VA_ARGS__)
+
+/* An expectation: on failure the half fails (the scenario goes on). */
+void t_fail_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define T_EXPECT(cond) \
+	do { if (!(cond)) t_fail_at(__FILE__, __LINE__, "expected %s", #cond); } while (0)
+#define T_EXPECT_EQ(a, b) \
+	do { long long _a = (long long)(a), _b = (long long)(b); \
+	     if (_a != _b) t_fail_at(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", \
+				     #a, _a, #b, _b); } while (0)
+/* The call returned -1 with errno e; records the outcome as an observable. */
+#define T_EXPECT_ERR(call, e) \
+	do { errno = 0; long _r = (long)(call); int _e = errno; \
+	     if (_r != -1 || _e != (e)) t_fail_at(__FILE__, __LINE__, \
+		"%s returned %ld errno %s, expected -1 %s", #call, _r, t_errname(_e), #e); \
+	     T_OBS("%s = %ld %s", #call, _r, _r < 0 ? t_errname(_e) : ""); } while (0)
+/* The call succeeded (returned >= 0); records that; yields the result. */
+#define T_EXPECT_OK(call) \
+	({ errno = 0; long _r = (long)(call); int _e = errno; \
+	   if (_r < 0) t_fail_at(__FILE__, __LINE__, "%s failed: %s", #call, t_errname(_e)); \
+	   T_OBS("%s = %s", #call, _r < 0 ? t_errname(_e) : "ok"); _r; })
+
+/* Stop this half: skip with a reason (exit 77), or fail now. */
+void t_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void t_fatal_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+#define T_FATAL(...) t_fatal_at(__FILE__, __LINE__, __VA_ARGS__)
+#define T_ASSERT(cond) \
+	do { if (!(cond)) t_fatal_at(__FILE__, __LINE__, "assertion %s failed (errno %s)", \
+				     #cond, t_errname(errno)); } while (0)
+
+/* "EINVAL" for EINVAL, ... */
+const char *t_errname(int err);
+
+/* Open a userfaultfd on this half's backend; skips the half if it cannot. */
+int t_uffd(int flags);
+/* t_uffd() and the UFFDIO_API handshake with these features; skips the half
+ * when the backend lacks one of them. */
+int t_uffd_api(int flags, uint64_t features);
+/* The features and ioctls UFFDIO_API reported on the last t_uffd_api(). */
+extern uint64_t t_api_features, t_api_ioctls;
+
+/* Anonymous private memory, fatal on failure. */
+void *t_map(size_t len);
+/* Register [addr, addr+len) with mode; fatal on failure; returns ioctls mask. */
+uint64_t t_register(int fd, void *addr, size_t len, uint64_t mode);
+
+/* Fill memory with a pattern derived from seed; check it (1 = intact). */
+void t_fill(void *page, size_t len, unsigned seed);
+int t_check(const void *page, size_t len, unsigned seed);
+
+/* Read one message, waiting at most timeout_ms; 1 = got one, 0 = timeout. */
+int t_read_msg(int fd, struct uffd_msg *msg, int timeout_ms);
+
+/* Run the scenario on each backend; returns main()'s exit status. */
+int t_main(const char *name, void (*scenario)(void));
+#define T_MAIN(name, fn) \
+	int main(void) { return t_main(name, fn); }
+
+#endif

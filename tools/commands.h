@@ -1,0 +1,6 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommands of `uffd`, one file each. */
+#ifndef UFFD_TOOLS_COMMANDS_H
+#define UFFD_TOOLS_COMMANDS_H
+int cmd_probe(int argc, char **argv);
+#endif
