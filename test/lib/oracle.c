@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers for the oracle tests: see oracle.h. */
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "oracle.h"
+
+int orc_memfd(size_t len)
+{
+	int fd = memfd_create("orc", MFD_CLOEXEC);
+
+	if (fd < 0 || ftruncate(fd, len) < 0)
+		T_FATAL("memfd of %zu bytes: %s", len, t_errname(errno));
+	return fd;
+}
+
+void *orc_mmap(size_t len, int prot, int flags, int fd)
+{
+	void *p = mmap(NULL, len, prot, flags | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
+
+	if (p == MAP_FAILED)
+		T_FATAL("mmap %zu prot %d flags 0x%x: %s", len, prot, flags,
+			t_errname(errno));
+	return p;
+}
+
+static void *toucher(void *arg)
+{
+	struct orc_toucher *t = arg;
+
+	if (t->write) {
+		*t->addr = t->wval;
+		t->rval = t->wval;
+	} else {
+		t->rval = *t->addr;
+	}
+	return NULL;
+}
+
+void orc_touch_start(struct orc_toucher *t, void *addr, int write, char wval)
+{
+	t->addr = addr;
+	t->write = write;
+	t->wval = wval;
+	t->rval = 0;
+	errno = pthread_create(&t->th, NULL, toucher, t);
+	if (errno)
+		T_FATAL("pthread_create: %s", t_errname(errno));
+}
+
+char orc_touch_join(struct orc_toucher *t)
+{
+	pthread_join(t->th, NULL);
+	return t->rval;
+}
+
+void orc_wait_msg(int fd, struct uffd_msg *msg)
+{
+	if (!t_read_msg(fd, msg, 5000))
+		T_FATAL("no uffd message within 5 s");
+}
+
+static int child_pipe = -1;
+static char *child_base;
+
+static void child_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct orc_child c = {
+		.signo = sig, .code = si->si_code,
+		.page = ((char *)si->si_addr - child_base) / t_page,
+	};
+
+	(void)uc;
+	if (write(child_pipe, &c, sizeof(c)) != sizeof(c))
+		_exit(2);
+	_exit(0);
+}
+
+void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out)
+{
+	int p[2];
+
+	memset(out, 0, sizeof(*out));
+	if (pipe2(p, O_CLOEXEC) < 0)
+		T_FATAL("pipe: %s", t_errname(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		T_FATAL("fork: %s", t_errname(errno));
+	if (pid == 0) {
+		struct sigaction sa = { .sa_sigaction = child_handler,
+					.sa_flags = SA_SIGINFO };
+		struct orc_child c = {0};
+
+		close(p[0]);
+		child_pipe = p[1];
+		child_base = base;
+		alarm(5);
+		sigaction(SIGBUS, &sa, NULL);
+		sigaction(SIGSEGV, &sa, NULL);
+		if (wr) {
+			*(volatile char *)addr = 1;
+			c.value = 1;
+		} else {
+			c.value = *(volatile char *)addr;
+		}
+		if (write(p[1], &c, sizeof(c)) != sizeof(c))
+			_exit(2);
+		_exit(0);
+	}
+	close(p[1]);
+	ssize_t n = read(p[0], out, sizeof(*out));
+	close(p[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			T_FATAL("waitpid: %s", t_errname(errno));
+	out->status = status;
+	if (n != sizeof(*out))
+		T_FATAL("the touching child reported nothing (wait status 0x%x)", status);
+}
+
+int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
+		 void *out, size_t len)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		T_FATAL("pipe: %s", t_errname(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		T_FATAL("fork: %s", t_errname(errno));
+	if (pid == 0) {
+		close(p[0]);
+		alarm(10);
+		fn(arg, p[1]);
+		_exit(0);
+	}
+	close(p[1]);
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(p[0], (char *)out + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(p[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			T_FATAL("waitpid: %s", t_errname(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return (int)got;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers shared by the oracle tests (test/<ioctl>-*.c): memfd mappings,
+ * a thread that touches a page (to raise a userfault and wait for it), and a
+ * forked child that touches a page and reports the signal it got.
+ * Every name is prefixed orc_ to stay clear of other helpers in test/lib/.
+ */
+#ifndef LIBUFFD_TEST_ORACLE_H
+#define LIBUFFD_TEST_ORACLE_H
+
+#include <pthread.h>
+#include "harness.h"
+
+/* The offset of p from base, in pages (what tests print instead of addresses). */
+#define ORC_PG(p, base) ((long)(((char *)(p) - (char *)(base)) / t_page))
+
+/* A memfd of len bytes; fatal on failure. */
+int orc_memfd(size_t len);
+/* mmap(len, prot, flags) of fd (or anonymous when fd < 0); fatal on failure. */
+void *orc_mmap(size_t len, int prot, int flags, int fd);
+
+/* A thread that reads (write = 0) or writes wval to *addr. */
+struct orc_toucher {
+	pthread_t th;
+	volatile char *addr;
+	int write;
+	char wval;
+	char rval;
+};
+void orc_touch_start(struct orc_toucher *t, void *addr, int write, char wval);
+/* Join it; returns the byte read (or written). */
+char orc_touch_join(struct orc_toucher *t);
+
+/* Wait (at most 5 s) for one message; fatal when none comes. */
+void orc_wait_msg(int fd, struct uffd_msg *msg);
+
+/* What a forked child saw when it touched a page. */
+struct orc_child {
+	int signo;      /* signal caught (0: the access completed) */
+	int code;       /* its si_code */
+	long page;      /* si_addr - base, in pages */
+	int value;      /* the byte read, when no signal */
+	int status;     /* "exit N" / killed: raw wait status */
+};
+/* Fork; the child reads (write = 0) or writes 1 to addr, catching SIGBUS and
+ * SIGSEGV; the parent collects what happened.  Fatal on a stuck child (5 s). */
+void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out);
+
+/* Run fn(arg, report_fd) in a forked child (10 s limit); the child writes
+ * its findings to report_fd; up to len bytes of them land in out.  Returns
+ * the byte count, or -1 if the child did not exit with status 0. */
+int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
+		 void *out, size_t len);
+
+#endif
