@@ -51,36 +51,52 @@ static enum uffd_backend auto_choice(void)
 	return UFFD_BACKEND_AUTO;
 }
 
+#define OPEN_FLAGS (O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY | \
+		    UFFD_OPEN_ALLOW_USER_MODE_ONLY)
+
+/* The user backend has no privilege to lack: the kernel-only flag is dropped. */
+static int user_open(int flags, char *how, size_t howlen)
+{
+	int fd = uffd_user_open(flags & ~UFFD_OPEN_ALLOW_USER_MODE_ONLY);
+
+	if (fd >= 0)
+		snprintf(how, howlen, "user");
+	return fd;
+}
+
 static int open_how(int flags, enum uffd_backend backend, char *how,
 		    size_t howlen)
 {
 	int fd;
 
+	/* Bad flags are the caller's error on every backend: no fallback. */
+	if (flags & ~OPEN_FLAGS) {
+		uffd_set_why("unknown flags 0x%x", (unsigned)(flags & ~OPEN_FLAGS));
+		errno = EINVAL;
+		return -1;
+	}
 	if (backend == UFFD_BACKEND_AUTO)
 		backend = auto_choice();
 	switch (backend) {
 	case UFFD_BACKEND_KERNEL:
 		return uffd_kernel_open(flags, how, howlen);
 	case UFFD_BACKEND_USER:
-		fd = uffd_user_open(flags);
-		if (fd >= 0)
-			snprintf(how, howlen, "user");
-		return fd;
+		return user_open(flags, how, howlen);
 	case UFFD_BACKEND_AUTO:
 		fd = uffd_kernel_open(flags, how, howlen);
 		if (fd >= 0)
 			return fd;
 		char kernel_why[sizeof(last_why)];
 		memcpy(kernel_why, last_why, sizeof(kernel_why));
-		fd = uffd_user_open(flags);
-		if (fd >= 0) {
-			snprintf(how, howlen, "user");
+		last_why[0] = 0;
+		fd = user_open(flags, how, howlen);
+		if (fd >= 0)
 			return fd;
-		}
 		int err = errno;
 		char user_why[sizeof(last_why)];
 		memcpy(user_why, last_why, sizeof(user_why));
-		uffd_set_why("kernel: %.120s; user: %.120s", kernel_why, user_why);
+		uffd_set_why("kernel: %.120s; user: %.120s", kernel_why,
+			     user_why[0] ? user_why : strerror(err));
 		errno = err;
 		return -1;
 	}
@@ -89,12 +105,16 @@ static int open_how(int flags, enum uffd_backend backend, char *how,
 	return -1;
 }
 
+/* On success uffd_strerror() says "no error", even after a fallback. */
 int uffd_open(int flags, enum uffd_backend backend)
 {
 	char how[64];
 
 	last_why[0] = 0;
-	return open_how(flags, backend, how, sizeof(how));
+	int fd = open_how(flags, backend, how, sizeof(how));
+	if (fd >= 0)
+		last_why[0] = 0;
+	return fd;
 }
 
 int uffd_backend_probe(enum uffd_backend backend, int flags,
@@ -113,6 +133,7 @@ int uffd_backend_probe(enum uffd_backend backend, int flags,
 		return 0;
 	}
 	info->available = 1;
+	last_why[0] = 0;
 	close(fd);
 	return 0;
 }

@@ -43,20 +43,38 @@ static int by_device(int flags)
 	return fd;
 }
 
+/* The value of a "Name:" line of this thread's /proc status, or -1. */
+static long long status_field(const char *name, int base)
+{
+	char line[128];
+	long long value = -1;
+	size_t len = strlen(name);
+	/* Seccomp filters are per thread: not /proc/self, the thread group leader. */
+	FILE *f = fopen("/proc/thread-self/status", "re");
+
+	if (!f)
+		f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ':')
+			value = strtoll(line + len + 1, NULL, base);
+	fclose(f);
+	return value;
+}
+
 /* 1 when a seccomp filter is attached to this thread. */
 static int under_seccomp(void)
 {
-	char line[128];
-	int filtered = 0;
-	FILE *f = fopen("/proc/self/status", "re");
+	return status_field("Seccomp", 10) == 2;
+}
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "Seccomp:", 8))
-			filtered = strtol(line + 8, NULL, 10) == 2;
-	fclose(f);
-	return filtered;
+/* 1 when the effective capabilities include CAP_SYS_PTRACE (bit 19). */
+static int has_sys_ptrace(void)
+{
+	long long caps = status_field("CapEff", 16);
+
+	return caps >= 0 && (caps >> 19 & 1);
 }
 
 static int unprivileged_sysctl(void)
@@ -71,15 +89,19 @@ static int unprivileged_sysctl(void)
 	return n > 0 ? buf[0] - '0' : -1;
 }
 
-static const char *syscall_refusal(int err)
+static const char *syscall_refusal(int err, int flags)
 {
 	if (err == ENOSYS)
 		return under_seccomp() ? "ENOSYS (refused by a seccomp filter)"
 				       : "ENOSYS (kernel built without CONFIG_USERFAULTFD)";
 	if (err == EPERM) {
+		/* The sysctl cannot be the reason for a privileged or user-mode-only caller. */
+		int sysctl_allows = unprivileged_sysctl() != 0 || has_sys_ptrace() ||
+				    (flags & UFFD_USER_MODE_ONLY);
 		if (under_seccomp())
-			return "EPERM (a seccomp filter or vm.unprivileged_userfaultfd=0)";
-		if (unprivileged_sysctl() == 0)
+			return sysctl_allows ? "EPERM (refused by a seccomp filter)"
+				: "EPERM (a seccomp filter or vm.unprivileged_userfaultfd=0)";
+		if (!sysctl_allows)
 			return "EPERM (vm.unprivileged_userfaultfd=0 and no CAP_SYS_PTRACE)";
 		return "EPERM";
 	}
@@ -97,6 +119,8 @@ static const char *device_refusal(int err)
 	case ENODEV:
 	case ENXIO:
 		return "device not provided by this kernel";
+	case ENOTTY:
+		return "not the userfaultfd device (ENOTTY)";
 	}
 	return strerror(err);
 }
@@ -139,7 +163,10 @@ int uffd_kernel_open(int flags, char *how, size_t howlen)
 		}
 	}
 	uffd_set_why("userfaultfd(2): %s; /dev/userfaultfd: %s",
-		     syscall_refusal(sys_err), device_refusal(dev_err));
-	errno = sys_err == ENOSYS && dev_err != ENOENT ? dev_err : sys_err;
+		     syscall_refusal(sys_err, flags), device_refusal(dev_err));
+	/* The device's errno only when it says more than ENOSYS: a node that refused us. */
+	errno = sys_err == ENOSYS && (dev_err == EACCES || dev_err == EPERM ||
+				      dev_err == ENODEV || dev_err == ENXIO)
+		? dev_err : sys_err;
 	return -1;
 }
