@@ -86,7 +86,8 @@ asan ubsan tsan:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/uffd $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man3
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 include/uffd.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/uffd/abi.h $(DESTDIR)$(PREFIX)/include/uffd/
 	install -m 644 $(BUILD)/libuffd.a $(DESTDIR)$(PREFIX)/lib/
@@ -96,7 +97,8 @@ install: all
 	install -m 755 $(BUILD)/uffd $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' libuffd.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libuffd.pc
-	for m in man/*.3; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done; true
+	$(if $(wildcard man/*.1),install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(wildcard man/*.3),install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3/)
 
 clean:
 	rm -rf build build-asan build-ubsan build-tsan
