@@ -129,7 +129,7 @@ static int try_register(int fd, int shmem, unsigned long long mode, unsigned lon
 
 static void check_kernel(const struct json *k)
 {
-	int fd = uffd_open(O_CLOEXEC, UFFD_BACKEND_KERNEL);
+	int fd = uffd_open(O_CLOEXEC | UFFD_OPEN_ALLOW_USER_MODE_ONLY, UFFD_BACKEND_KERNEL);
 	struct uffdio_api api = { .api = UFFD_API };
 
 	CHECK(fd >= 0 && uffd_ioctl(fd, UFFDIO_API, &api) == 0);
@@ -203,7 +203,7 @@ int main(void)
 	for (int b = UFFD_BACKEND_KERNEL; b <= UFFD_BACKEND_USER; b++) {
 		struct uffd_backend_info info;
 		char path[64];
-		uffd_backend_probe(b, 0, &info);
+		uffd_backend_probe(b, UFFD_OPEN_ALLOW_USER_MODE_ONLY, &info);
 		snprintf(path, sizeof(path), "backends.%s", uffd_backend_name(b));
 		const struct json *j = json_path(root, path);
 		CHECK(j && j->type == JSON_OBJECT);

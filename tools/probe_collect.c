@@ -128,12 +128,17 @@ static void probe_backend(struct probe_backend *b, enum uffd_backend backend)
 {
 	memset(b, 0, sizeof(*b));
 	b->backend = backend;
-	uffd_backend_probe(backend, 0, &b->info);
+	/*
+	 * Where only user-mode faults are allowed (vm.unprivileged_userfaultfd=0),
+	 * a UFFD_USER_MODE_ONLY descriptor is still worth reporting: how says so.
+	 */
+	const int flags = UFFD_OPEN_ALLOW_USER_MODE_ONLY;
+	uffd_backend_probe(backend, flags, &b->info);
 	if (!b->info.available) {
 		b->api_err = b->info.error;
 		return;
 	}
-	int fd = uffd_open(O_CLOEXEC, backend);
+	int fd = uffd_open(O_CLOEXEC | flags, backend);
 	if (fd < 0) {
 		b->api_err = errno;
 		b->api_step = "uffd_open";
