@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * User backend contexts.  The program's userfaultfd is one end of an AF_UNIX
+ * stream socket pair, so read(2), poll(2), epoll, O_NONBLOCK, O_CLOEXEC and
+ * dup(2) work on it unchanged; libuffd keeps the other end and writes each
+ * struct uffd_msg there.  A monitor thread watches libuffd's ends: when the
+ * program's last reference is closed, the context is released as the kernel
+ * releases a userfaultfd (its ranges unregistered, its blocked faults woken).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "user.h"
+
+struct u_ctx u_ctxs[U_MAX_CTX];
+
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static int monitor_epoll = -1;
+static pthread_once_t monitor_once = PTHREAD_ONCE_INIT;
+static int monitor_error;
+
+struct u_ctx *u_ctx_of_fd(int fd)
+{
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return NULL;
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		struct u_ctx *c = &u_ctxs[i];
+		int s = atomic_load(&c->state);
+		if ((s == U_CTX_OPEN || s == U_CTX_READY) &&
+		    c->ino == st.st_ino && c->dev == st.st_dev)
+			return c;
+	}
+	return NULL;
+}
+
+int uffd_user_owns(int fd)
+{
+	return u_ctx_of_fd(fd) != NULL;
+}
+
+int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg)
+{
+	for (;;) {
+		if (atomic_load(&ctx->state) != U_CTX_READY)
+			return -1;
+		ssize_t n = send(ctx->sock, msg, sizeof(*msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == (ssize_t)sizeof(*msg))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* The reader is behind: wait for room, or for it to go. */
+			struct pollfd p = { .fd = ctx->sock, .events = POLLOUT };
+			poll(&p, 1, 1000);
+			if (p.revents & (POLLHUP | POLLERR))
+				return -1;
+			continue;
+		}
+		return -1;
+	}
+}
+
+/* Release a context: unregister its ranges, wake its faults, free the slot. */
+void u_ctx_release(struct u_ctx *ctx)
+{
+	int expected = atomic_load(&ctx->state);
+
+	if (expected == U_CTX_FREE || expected == U_CTX_DEAD)
+		return;
+	atomic_store(&ctx->state, U_CTX_DEAD);
+	u_range_lock();
+	u_range_drop_ctx(u_ctx_index(ctx));
+	u_range_unlock();
+	u_wake(u_ctx_index(ctx), 0, UINTPTR_MAX);
+	if (monitor_epoll >= 0)
+		epoll_ctl(monitor_epoll, EPOLL_CTL_DEL, ctx->sock, NULL);
+	close(ctx->sock);
+	ctx->sock = -1;
+	pthread_mutex_lock(&ctx_lock);
+	atomic_store(&ctx->state, U_CTX_FREE);
+	pthread_mutex_unlock(&ctx_lock);
+}
+
+static void *monitor(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct epoll_event ev[16];
+		int n = epoll_wait(monitor_epoll, ev, 16, -1);
+		for (int i = 0; i < n; i++)
+			u_ctx_release(&u_ctxs[ev[i].data.u32]);
+	}
+	return NULL;
+}
+
+/* After fork() the child has no monitor thread and none of the parent's
+ * contexts: its memory is ordinary again, as for a child of a kernel
+ * userfaultfd without UFFD_FEATURE_EVENT_FORK. */
+static void child_after_fork(void)
+{
+	u_range_after_fork();
+	u_trap_after_fork();
+	u_range_drop_ctx(-1);
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		if (atomic_load(&u_ctxs[i].state) != U_CTX_FREE)
+			close(u_ctxs[i].sock);
+		atomic_store(&u_ctxs[i].state, U_CTX_FREE);
+	}
+	if (monitor_epoll >= 0)
+		close(monitor_epoll);
+	monitor_epoll = -1;
+	monitor_once = (pthread_once_t)PTHREAD_ONCE_INIT;
+	pthread_mutex_init(&ctx_lock, NULL);
+}
+
+static void start_monitor(void)
+{
+	sigset_t all, old;
+	pthread_t t;
+	pthread_attr_t attr;
+
+	monitor_epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (monitor_epoll < 0) {
+		monitor_error = errno;
+		return;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	/* The monitor takes no signals: they belong to the program's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	monitor_error = pthread_create(&t, &attr, monitor, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	static int atfork_done;
+	if (!atfork_done) {
+		atfork_done = 1;
+		pthread_atfork(NULL, NULL, child_after_fork);
+	}
+}
+
+#define USER_FLAGS (O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY)
+
+int uffd_user_open(int flags)
+{
+	int sv[2];
+
+	flags &= ~UFFD_OPEN_ALLOW_USER_MODE_ONLY;
+	if (flags & ~USER_FLAGS) {
+		uffd_set_why("unknown flags 0x%x", flags & ~USER_FLAGS);
+		errno = EINVAL;
+		return -1;
+	}
+	u_trap_init();
+	if (u_fault_install() < 0) {
+		uffd_set_why("cannot install the SIGSEGV handler: %s", strerror(errno));
+		return -1;
+	}
+	pthread_once(&monitor_once, start_monitor);
+	if (monitor_epoll < 0 || monitor_error) {
+		errno = monitor_error ? monitor_error : EAGAIN;
+		uffd_set_why("cannot start the monitor thread: %s", strerror(errno));
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		uffd_set_why("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (!(flags & O_CLOEXEC))
+		fcntl(sv[0], F_SETFD, 0);
+	if (flags & O_NONBLOCK)
+		fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	/* Room for many pending messages before a faulting thread waits. */
+	int sndbuf = 4 << 20;
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+
+	struct stat st;
+	if (fstat(sv[0], &st) < 0)
+		goto fail;
+	pthread_mutex_lock(&ctx_lock);
+	struct u_ctx *ctx = NULL;
+	for (int i = 0; i < U_MAX_CTX && !ctx; i++)
+		if (atomic_load(&u_ctxs[i].state) == U_CTX_FREE)
+			ctx = &u_ctxs[i];
+	if (!ctx) {
+		pthread_mutex_unlock(&ctx_lock);
+		errno = EMFILE;
+		uffd_set_why("too many user-backend userfaultfds (%d)", U_MAX_CTX);
+		goto fail;
+	}
+	ctx->sock = sv[1];
+	ctx->dev = st.st_dev;
+	ctx->ino = st.st_ino;
+	ctx->features = 0;
+	atomic_store(&ctx->api_busy, 0);
+	atomic_store(&ctx->state, U_CTX_OPEN);
+	pthread_mutex_unlock(&ctx_lock);
+
+	/* EPOLLHUP (always reported) comes when the program's last reference goes. */
+	struct epoll_event ev = { .events = 0, .data.u32 = u_ctx_index(ctx) };
+	if (epoll_ctl(monitor_epoll, EPOLL_CTL_ADD, sv[1], &ev) < 0) {
+		int err = errno;
+		atomic_store(&ctx->state, U_CTX_FREE);
+		errno = err;
+		uffd_set_why("epoll_ctl: %s", strerror(errno));
+		goto fail;
+	}
+	return sv[0];
+fail:;
+	int err = errno;
+	close(sv[0]);
+	close(sv[1]);
+	errno = err;
+	return -1;
+}

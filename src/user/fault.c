@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fault path.  A SIGSEGV at an address of a registered range, caused by
+ * an armed trap, is a userfault: the thread sends a UFFD_EVENT_PAGEFAULT
+ * message and blocks until the range is resolved and woken, then returns to
+ * retry the access; with UFFD_FEATURE_SIGBUS it gets the SIGBUS the kernel
+ * would raise instead.  Every other SIGSEGV goes to the handler the program
+ * had before libuffd (or to the default action: a crash stays a crash).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "user.h"
+
+static struct sigaction prev_segv;
+static _Atomic int installed;
+
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+static TLS uintptr_t last_addr;
+static TLS unsigned repeats;
+
+/* How many times an access may fault on a page that looks resolved before
+ * the fault is taken for the program's own. */
+#define MAX_REPEATS 1000
+
+static bool fault_is_write(const ucontext_t *uc)
+{
+#if defined(__x86_64__)
+	return uc->uc_mcontext.gregs[REG_ERR] & 2;
+#elif defined(__aarch64__)
+	const struct _aarch64_ctx *h = (const void *)uc->uc_mcontext.__reserved;
+	while (h->magic) {
+		if (h->magic == ESR_MAGIC)
+			return ((const struct esr_context *)h)->esr & (1u << 6);  /* WnR */
+		h = (const void *)((const char *)h + h->size);
+	}
+	return false;
+#else
+	(void)uc;
+	return false;
+#endif
+}
+
+/* Run a program handler the way the kernel would have run it for sig. */
+static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, void *uc)
+{
+	const ucontext_t *u = uc;
+	sigset_t mask = u->uc_sigmask;
+
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(&act->sa_mask, s) == 1)
+			sigaddset(&mask, s);
+	if (!(act->sa_flags & SA_NODEFER))
+		sigaddset(&mask, sig);
+	if (act->sa_flags & SA_RESETHAND) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		sigaction(sig, &dfl, NULL);
+	}
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	if (act->sa_flags & SA_SIGINFO)
+		act->sa_sigaction(sig, si, uc);
+	else
+		act->sa_handler(sig);
+}
+
+/* The default action for a synchronous signal: the process dies of it. */
+static void die_of(int sig, siginfo_t *si)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t set;
+
+	sigaction(sig, &dfl, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	si->si_signo = sig;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), sig, si);
+}
+
+void u_raise_sigbus(void *addr, int code, void *uc)
+{
+	struct sigaction act;
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = code;
+	si.si_addr = addr;
+	if (code == BUS_MCEERR_AR)
+		si.si_addr_lsb = (short)__builtin_ctzl((unsigned long)u_page);
+	sigaction(SIGBUS, NULL, &act);
+	if (act.sa_handler == SIG_DFL || act.sa_handler == SIG_IGN ||
+	    sigismember(&((ucontext_t *)uc)->uc_sigmask, SIGBUS) == 1) {
+		/* Like force_sig_fault(): a blocked or ignored SIGBUS kills. */
+		die_of(SIGBUS, &si);
+		return;
+	}
+	run_handler(&act, SIGBUS, &si, uc);
+}
+
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	const struct sigaction *act = &prev_segv;
+
+	if (act->sa_handler == SIG_IGN && si->si_code <= 0)
+		return;
+	if (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN) {
+		die_of(sig, si);
+		return;
+	}
+	run_handler(act, sig, si, uc);
+}
+
+bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags)
+{
+	struct u_range r;
+	bool pending = false;
+
+	u_range_enter();
+	if (u_range_find(page, &r) && r.ctx == ctx) {
+		uint8_t st = atomic_load(&r.pages[(page - r.start) / u_page]);
+		if (flags & UFFD_PAGEFAULT_FLAG_WP)
+			pending = st & U_PG_WP;
+		else if (flags & UFFD_PAGEFAULT_FLAG_MINOR)
+			pending = (st & U_PG_STATE) == U_PG_CACHED;
+		else
+			pending = (st & U_PG_STATE) == U_PG_MISSING ||
+				  (st & U_PG_STATE) == U_PG_BUSY;
+	}
+	u_range_leave();
+	return pending;
+}
+
+/* What kind of userfault is this?  0 = none (the page looks resolved). */
+enum { F_NONE, F_MISSING, F_MINOR, F_WP, F_POISON };
+
+static int classify(const struct u_range *r, uint8_t st, bool write)
+{
+	switch (st & U_PG_STATE) {
+	case U_PG_POISON:
+		return F_POISON;
+	case U_PG_MISSING:
+	case U_PG_BUSY:
+		if (r->mode & UFFDIO_REGISTER_MODE_MISSING)
+			return F_MISSING;
+		break;
+	case U_PG_CACHED:
+		if (r->mode & UFFDIO_REGISTER_MODE_MINOR)
+			return F_MINOR;
+		break;
+	}
+	if (write && (st & U_PG_WP) && (r->mode & UFFDIO_REGISTER_MODE_WP))
+		return F_WP;
+	return F_NONE;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	const int saved_errno = errno;
+	const uintptr_t addr = (uintptr_t)si->si_addr;
+	struct u_range r;
+
+	if (si->si_code <= 0)   /* sent by kill(2) or the like: not a fault */
+		goto not_ours;
+	const unsigned gen = u_range_generation();
+	u_range_enter();
+	if (!u_range_find(addr, &r)) {
+		u_range_leave();
+		goto not_ours;
+	}
+	const uintptr_t page = addr & ~(uintptr_t)(u_page - 1);
+	_Atomic uint8_t *state = &r.pages[(page - r.start) / u_page];
+	const bool write = fault_is_write(uc);
+	const int kind = classify(&r, atomic_load(state), write);
+	struct u_ctx *ctx = &u_ctxs[r.ctx];
+	const uint64_t features = ctx->features;
+
+	if (kind == F_NONE) {
+		u_range_leave();
+		/* Resolved meanwhile: retry, unless it keeps faulting. */
+		if (last_addr == addr && ++repeats > MAX_REPEATS)
+			goto not_ours;
+		if (last_addr != addr)
+			last_addr = addr, repeats = 0;
+		goto retry;
+	}
+	last_addr = 0;
+	if (kind == F_WP && (features & UFFD_FEATURE_WP_ASYNC)) {
+		/* Asynchronous write protection: lift it and go on. */
+		atomic_fetch_and(state, (uint8_t)~U_PG_WP);
+		u_trap_protect(&r, page, u_page, false);
+		u_range_leave();
+		goto retry;
+	}
+	u_range_leave();
+	if (kind == F_POISON) {
+		u_raise_sigbus((void *)addr, BUS_MCEERR_AR, uc);
+		goto retry;
+	}
+	if (features & UFFD_FEATURE_SIGBUS) {
+		u_raise_sigbus((void *)addr, BUS_ADRERR, uc);
+		goto retry;
+	}
+
+	struct uffd_msg msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.event = UFFD_EVENT_PAGEFAULT;
+	msg.arg.pagefault.flags = write ? UFFD_PAGEFAULT_FLAG_WRITE : 0;
+	if (kind == F_WP)
+		msg.arg.pagefault.flags |= UFFD_PAGEFAULT_FLAG_WP;
+	if (kind == F_MINOR)
+		msg.arg.pagefault.flags |= UFFD_PAGEFAULT_FLAG_MINOR;
+	msg.arg.pagefault.address = features & UFFD_FEATURE_EXACT_ADDRESS ? addr : page;
+	if (features & UFFD_FEATURE_THREAD_ID)
+		msg.arg.pagefault.feat.ptid = (uint32_t)syscall(SYS_gettid);
+	u_wait_fault(r.ctx, page, gen, &msg);
+retry:
+	errno = saved_errno;
+	return;
+not_ours:
+	errno = saved_errno;
+	chain(sig, si, uc);
+}
+
+int u_fault_install(void)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	int ret = 0;
+
+	if (atomic_load(&installed))
+		return 0;
+	pthread_mutex_lock(&lock);
+	if (!atomic_load(&installed)) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_segv;
+		/* NODEFER: a program's SIGBUS handler run from here may fault
+		 * on another registered page. */
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		ret = sigaction(SIGSEGV, &sa, &prev_segv);
+		if (!ret)
+			atomic_store(&installed, 1);
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UFFDIO_COPY, ZEROPAGE, POISON, CONTINUE and MOVE: filling absent pages,
+ * page by page in the kernel's order (mm/userfaultfd.c, mfill_atomic): the
+ * destination must lie in one registered range (ENOENT), a page that already
+ * holds data stops the operation with EEXIST, and the result is the bytes
+ * done before the first error, or the error when none was done.  Consecutive
+ * pages are claimed (MISSING -> BUSY) and filled in one step.
+ * Async-signal-safe: a program may resolve from its SIGBUS handler.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "user.h"
+
+enum op { OP_COPY, OP_ZEROPAGE, OP_POISON, OP_CONTINUE };
+
+static const char zero_page[65536] __attribute__((aligned(4096)));
+
+/* The destination range for [dst, dst+len): 0, or -ENOENT / -EINVAL. */
+static int dst_range(uintptr_t dst, size_t len, struct u_range *r)
+{
+	if (!u_range_find(dst, r) || dst + len > r->end)
+		return -ENOENT;
+	return 0;
+}
+
+/* For ranges without MISSING traps, whether pages hold data is read from the
+ * kernel: record what it says. */
+static void refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
+{
+	unsigned char vec[64];
+
+	if (r->mode & UFFDIO_REGISTER_MODE_MISSING)
+		return;
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < 64 ? n - done : 64;
+		if (u_pages_present(r, addr + done * u_page, k * u_page, vec))
+			return;
+		for (size_t i = 0; i < k; i++) {
+			_Atomic uint8_t *st = &r->pages[(addr - r->start) / u_page + done + i];
+			uint8_t old = atomic_load(st);
+			if (vec[i] && (old & U_PG_STATE) == U_PG_MISSING)
+				atomic_compare_exchange_strong(st, &old,
+					(uint8_t)((old & ~U_PG_STATE) | U_PG_PRESENT));
+		}
+		done += k;
+	}
+}
+
+/* Claim up to n pages from page i on whose state is from (-> BUSY).
+ * Returns how many; stops at the first that is not. */
+static size_t claim_run(const struct u_range *r, size_t i, size_t n, uint8_t from)
+{
+	size_t k = 0;
+
+	for (; k < n; k++) {
+		_Atomic uint8_t *st = &r->pages[i + k];
+		uint8_t old = atomic_load(st);
+		if ((old & U_PG_STATE) != from)
+			break;
+		if (!atomic_compare_exchange_strong(st, &old,
+				(uint8_t)((old & ~U_PG_STATE) | U_PG_BUSY)))
+			break;
+	}
+	return k;
+}
+
+static void set_run(const struct u_range *r, size_t i, size_t n, uint8_t to, bool wp)
+{
+	for (size_t k = 0; k < n; k++) {
+		uint8_t v = (uint8_t)(to | (wp ? U_PG_WP : 0));
+		atomic_store(&r->pages[i + k], v);
+	}
+}
+
+static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, bool wp)
+{
+	struct u_range r;
+	int64_t done = 0;
+	int err;
+
+	u_range_enter();
+	err = dst_range(dst, len, &r);
+	if (!err && op == OP_CONTINUE && r.mem != U_MEM_SHMEM)
+		err = -EINVAL;
+	if (!err && wp && !(r.mode & UFFDIO_REGISTER_MODE_WP))
+		err = -EINVAL;
+	if (err)
+		goto out;
+	const size_t first = (dst - r.start) / u_page, n = len / u_page;
+	refresh_state(&r, dst, n);
+	const uint8_t from = op == OP_CONTINUE ? U_PG_CACHED : U_PG_MISSING;
+	while ((size_t)done < len) {
+		size_t i = first + (size_t)done / u_page;
+		size_t left = n - (size_t)done / u_page;
+		size_t k = claim_run(&r, i, left > 256 ? 256 : left, from);
+		if (!k) {
+			uint8_t st = atomic_load(&r.pages[i]) & U_PG_STATE;
+			/* CONTINUE needs the page in the page cache. */
+			err = op == OP_CONTINUE && st == U_PG_MISSING ? -EFAULT : -EEXIST;
+			break;
+		}
+		uintptr_t at = dst + (uintptr_t)done;
+		int got;
+		switch (op) {
+		case OP_POISON:
+			/* The trap stays armed; the fault path raises SIGBUS. */
+			set_run(&r, i, k, U_PG_POISON, false);
+			got = (int)k;
+			break;
+		case OP_CONTINUE:
+			got = u_trap_disarm(&r, at, k * u_page) ? -errno : (int)k;
+			if (!got && wp)
+				u_trap_protect(&r, at, k * u_page, true);
+			break;
+		case OP_ZEROPAGE:
+			if (r.mem == U_MEM_SHMEM && k * u_page > sizeof(zero_page))
+				k = sizeof(zero_page) / u_page;
+			got = u_trap_fill(&r, at, r.mem == U_MEM_SHMEM ? zero_page : NULL,
+					  k * u_page, false);
+			break;
+		default:
+			got = u_trap_fill(&r, at, src + done, k * u_page, wp);
+			break;
+		}
+		if (got < 0) {
+			set_run(&r, i, k, from, false);
+			err = got;
+			break;
+		}
+		if (op != OP_POISON)
+			set_run(&r, i, (size_t)got, U_PG_PRESENT, wp);
+		set_run(&r, i + got, k - got, from, false);
+		done += (int64_t)got * u_page;
+		if ((size_t)got < k) {
+			err = -EFAULT;
+			break;
+		}
+	}
+out:
+	u_range_leave();
+	return done ? done : err;
+}
+
+/* The common tail: store the result, wake unless told not to, and return
+ * 0, or -EAGAIN after partial progress, or the error. */
+static int finish(int ctx, uintptr_t dst, size_t len, int64_t ret, bool wake,
+		  int64_t *result)
+{
+	*result = ret;
+	if (ret < 0)
+		return (int)ret;
+	if (wake)
+		u_wake(ctx, dst, dst + (uintptr_t)ret);
+	return (size_t)ret == len ? 0 : -EAGAIN;
+}
+
+int u_copy(struct u_ctx *ctx, struct uffdio_copy *a, int64_t *result)
+{
+	int err = u_validate_range(a->src, a->len, false);
+
+	if (!err)
+		err = u_validate_range(a->dst, a->len, true);
+	if (!err && (a->mode & ~(UFFDIO_COPY_MODE_DONTWAKE | UFFDIO_COPY_MODE_WP)))
+		err = -EINVAL;
+	if (err)
+		return err;
+	int64_t ret = mfill(a->dst, (const char *)(uintptr_t)a->src, a->len, OP_COPY,
+			    a->mode & UFFDIO_COPY_MODE_WP);
+	return finish(u_ctx_index(ctx), a->dst, a->len, ret,
+		      !(a->mode & UFFDIO_COPY_MODE_DONTWAKE), result);
+}
+
+int u_zeropage(struct u_ctx *ctx, struct uffdio_zeropage *a, int64_t *result)
+{
+	int err = u_validate_range(a->range.start, a->range.len, true);
+
+	if (!err && (a->mode & ~UFFDIO_ZEROPAGE_MODE_DONTWAKE))
+		err = -EINVAL;
+	if (err)
+		return err;
+	int64_t ret = mfill(a->range.start, NULL, a->range.len, OP_ZEROPAGE, false);
+	return finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
+		      !(a->mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE), result);
+}
+
+int u_poison(struct u_ctx *ctx, struct uffdio_poison *a, int64_t *result)
+{
+	int err = u_validate_range(a->range.start, a->range.len, true);
+
+	if (!err && (a->mode & ~UFFDIO_POISON_MODE_DONTWAKE))
+		err = -EINVAL;
+	if (err)
+		return err;
+	int64_t ret = mfill(a->range.start, NULL, a->range.len, OP_POISON, false);
+	return finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
+		      !(a->mode & UFFDIO_POISON_MODE_DONTWAKE), result);
+}
+
+int u_continue(struct u_ctx *ctx, struct uffdio_continue *a, int64_t *result)
+{
+	int err = u_validate_range(a->range.start, a->range.len, true);
+
+	if (!err && (a->mode & ~(UFFDIO_CONTINUE_MODE_DONTWAKE | UFFDIO_CONTINUE_MODE_WP)))
+		err = -EINVAL;
+	if (err)
+		return err;
+	int64_t ret = mfill(a->range.start, NULL, a->range.len, OP_CONTINUE,
+			    a->mode & UFFDIO_CONTINUE_MODE_WP);
+	return finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
+		      !(a->mode & UFFDIO_CONTINUE_MODE_DONTWAKE), result);
+}

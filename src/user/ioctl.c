@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ioctl(2) on a user-backend userfaultfd: copying the argument in and out
+ * with the kernel's EFAULT semantics, UFFDIO_API, and the dispatch.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+
+#include "user.h"
+
+/* Copy between the caller's memory and ours, failing with EFAULT as
+ * copy_from_user()/copy_to_user() would, even from a signal handler. */
+static int copy_in(void *to, const void *from, size_t len)
+{
+	struct iovec local = { to, len }, remote = { (void *)from, len };
+
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return -EFAULT;
+	return 0;
+}
+
+static int copy_out(void *to, const void *from, size_t len)
+{
+	struct iovec local = { (void *)from, len }, remote = { to, len };
+
+	if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return -EFAULT;
+	return 0;
+}
+
+int u_validate_range(uint64_t start, uint64_t len, bool aligned_start)
+{
+#if defined(__x86_64__)
+	const uint64_t task_size = (1ULL << 47) - (uint64_t)u_page;
+#else
+	const uint64_t task_size = 1ULL << 48;
+#endif
+	if (aligned_start && (start & (u_page - 1)))
+		return -EINVAL;
+	if (len & (u_page - 1) || !len)
+		return -EINVAL;
+	if (start >= task_size || len > task_size - start)
+		return -EINVAL;
+	if (start + len <= start)
+		return -EINVAL;
+	return 0;
+}
+
+static int api(struct u_ctx *ctx, struct uffdio_api *arg)
+{
+	struct uffdio_api a;
+	int ret;
+
+	if (copy_in(&a, arg, sizeof(a)))
+		return -EFAULT;
+	uint64_t features = a.features;
+	ret = -EINVAL;
+	if (a.api != UFFD_API)
+		goto err;
+	ret = -EPERM;
+	if ((features & UFFD_FEATURE_EVENT_FORK) && geteuid() != 0)
+		goto err;
+	if (features & UFFD_FEATURE_WP_ASYNC)
+		features |= UFFD_FEATURE_WP_UNPOPULATED;
+	a.features = U_FEATURES;
+	ret = -EINVAL;
+	if (features & ~a.features)
+		goto err;
+	a.ioctls = UFFD_API_IOCTLS;
+	if (copy_out(arg, &a, sizeof(a)))
+		return -EFAULT;
+	/* Only once per fd. */
+	int expected = 0;
+	if (atomic_exchange(&ctx->api_busy, 1) != expected ||
+	    atomic_load(&ctx->state) != U_CTX_OPEN)
+		goto err;
+	ctx->features = features;
+	atomic_store(&ctx->state, U_CTX_READY);
+	return 0;
+err:
+	memset(&a, 0, sizeof(a));
+	if (copy_out(arg, &a, sizeof(a)))
+		return -EFAULT;
+	return ret;
+}
+
+/* The ioctls whose argument ends with an output field: copy in all but it,
+ * run, write the field back if the operation got as far as setting it. */
+#define WITH_RESULT(type, field, fn)                                          \
+	do {                                                                  \
+		type a;                                                       \
+		if (copy_in(&a, arg, offsetof(type, field)))                  \
+			return -EFAULT;                                       \
+		int64_t result = U_NO_RESULT;                                 \
+		ret = fn(ctx, &a, &result);                                   \
+		if (result != U_NO_RESULT &&                                  \
+		    copy_out((char *)arg + offsetof(type, field), &result,   \
+			     sizeof(result)))                                 \
+			return -EFAULT;                                       \
+		return ret;                                                   \
+	} while (0)
+
+static int dispatch(struct u_ctx *ctx, unsigned long request, void *arg)
+{
+	int ret;
+
+	if (request == UFFDIO_API)
+		return api(ctx, arg);
+	if (atomic_load(&ctx->state) != U_CTX_READY)
+		return -EINVAL;
+	switch (request) {
+	case UFFDIO_REGISTER: {
+		struct uffdio_register a;
+		if (copy_in(&a, arg, offsetof(struct uffdio_register, ioctls)))
+			return -EFAULT;
+		ret = u_register(ctx, &a);
+		if (!ret && copy_out(&((struct uffdio_register *)arg)->ioctls,
+				     &a.ioctls, sizeof(a.ioctls)))
+			return -EFAULT;
+		return ret;
+	}
+	case UFFDIO_UNREGISTER: {
+		struct uffdio_range a;
+		if (copy_in(&a, arg, sizeof(a)))
+			return -EFAULT;
+		return u_unregister(ctx, &a);
+	}
+	case UFFDIO_WAKE: {
+		struct uffdio_range a;
+		if (copy_in(&a, arg, sizeof(a)))
+			return -EFAULT;
+		return u_wake_ioctl(ctx, &a);
+	}
+	case UFFDIO_WRITEPROTECT: {
+		struct uffdio_writeprotect a;
+		if (copy_in(&a, arg, sizeof(a)))
+			return -EFAULT;
+		return u_writeprotect(ctx, &a);
+	}
+	case UFFDIO_COPY:
+		WITH_RESULT(struct uffdio_copy, copy, u_copy);
+	case UFFDIO_ZEROPAGE:
+		WITH_RESULT(struct uffdio_zeropage, zeropage, u_zeropage);
+	case UFFDIO_CONTINUE:
+		WITH_RESULT(struct uffdio_continue, mapped, u_continue);
+	case UFFDIO_POISON:
+		WITH_RESULT(struct uffdio_poison, updated, u_poison);
+	case UFFDIO_MOVE:
+		WITH_RESULT(struct uffdio_move, move, u_move);
+	}
+	return -EINVAL;
+}
+
+int uffd_user_ioctl(int fd, unsigned long request, void *arg)
+{
+	const int saved_errno = errno;
+	struct u_ctx *ctx = u_ctx_of_fd(fd);
+
+	if (!ctx) {
+		errno = EBADF;
+		return -1;
+	}
+	int ret = dispatch(ctx, request, arg);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	errno = saved_errno;
+	return ret;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LIBUFFD_USER_MAPS_H
+#define LIBUFFD_USER_MAPS_H
+
+#include <stdint.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+
+enum u_vma_kind { U_VMA_ANON, U_VMA_SHMEM, U_VMA_SHMEM_PRIVATE, U_VMA_HUGETLB, U_VMA_OTHER };
+
+struct u_vma {
+	uintptr_t start, end;
+	int prot;
+	int shared;
+	off_t offset;
+	dev_t dev;
+	ino_t ino;
+	enum u_vma_kind kind;
+	char path[256];
+};
+
+/* The mappings that overlap [start, end), in address order: their count
+ * (*out to free()), or -errno. */
+int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out);
+/* An fd (O_RDWR) on the file a shared mapping maps, or -1. */
+int u_vma_open_file(const struct u_vma *v);
+
+#endif

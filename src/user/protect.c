@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UFFDIO_WRITEPROTECT and UFFDIO_WAKE.  Write protection is the page's
+ * protection without PROT_WRITE (mprotect), applied to the pages that hold
+ * data (and, with UFFD_FEATURE_WP_UNPOPULATED, to absent ones too); each run
+ * of protected pages is a VMA, so vm.max_map_count bounds how fragmented the
+ * protection can be: mprotect's ENOMEM is returned as is.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "user.h"
+
+/* Is any part of [start, end) mapped? (mincore: ENOMEM where nothing is) */
+static bool any_mapped(uintptr_t start, uintptr_t end)
+{
+	unsigned char vec[1];
+
+	for (uintptr_t a = start; a < end; a += u_page)
+		if (!mincore((void *)a, u_page, vec) || errno != ENOMEM)
+			return true;
+	return false;
+}
+
+/* Set or clear U_PG_WP over a piece of a range, protecting runs. */
+static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
+			 bool wp, bool unpopulated)
+{
+	const size_t first = (s - r->start) / u_page, n = (e - s) / u_page;
+	unsigned char vec[256];
+	size_t run = 0;
+	int err = 0;
+
+	for (size_t k = 0; k < n && !err; k += 256) {
+		size_t m = n - k < 256 ? n - k : 256;
+		bool know = wp && !unpopulated &&
+			    u_pages_present(r, s + k * u_page, m * u_page, vec) == 0;
+		for (size_t j = 0; j <= m; j++) {
+			bool take = false;
+			if (j < m) {
+				_Atomic uint8_t *st = &r->pages[first + k + j];
+				uint8_t old = atomic_load(st);
+				if (wp) {
+					bool has_data = know ? vec[j] : (old & U_PG_STATE) != U_PG_MISSING;
+					take = unpopulated || has_data;
+					if (take)
+						atomic_fetch_or(st, U_PG_WP);
+				} else {
+					take = old & U_PG_WP;
+					atomic_fetch_and(st, (uint8_t)~U_PG_WP);
+				}
+			}
+			if (take) {
+				run++;
+				continue;
+			}
+			if (run) {
+				uintptr_t at = s + (k + j - run) * u_page;
+				err = u_trap_protect(r, at, run * u_page, wp);
+				run = 0;
+				if (err)
+					break;
+			}
+		}
+	}
+	return err;
+}
+
+int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *a)
+{
+	int err = u_validate_range(a->range.start, a->range.len, true);
+
+	if (err)
+		return err;
+	if (a->mode & ~(UFFDIO_WRITEPROTECT_MODE_DONTWAKE | UFFDIO_WRITEPROTECT_MODE_WP))
+		return -EINVAL;
+	const bool wp = a->mode & UFFDIO_WRITEPROTECT_MODE_WP;
+	const bool dontwake = a->mode & UFFDIO_WRITEPROTECT_MODE_DONTWAKE;
+	if (wp && dontwake)
+		return -EINVAL;
+	const uintptr_t start = a->range.start, end = start + a->range.len;
+	const bool unpopulated = ctx->features & UFFD_FEATURE_WP_UNPOPULATED;
+
+	/* Walk the range: every mapped part must be registered with WP. */
+	err = -ENOENT;
+	u_range_enter();
+	for (uintptr_t at = start; at < end;) {
+		struct u_range r;
+		if (!u_range_find(at, &r)) {
+			/* Unregistered: a hole is skipped, a mapping is ENOENT. */
+			uintptr_t next = at + u_page;
+			while (next < end && !u_range_find(next, &r))
+				next += u_page;
+			if (any_mapped(at, next)) {
+				err = -ENOENT;
+				break;
+			}
+			at = next;
+			continue;
+		}
+		if (!(r.mode & UFFDIO_REGISTER_MODE_WP)) {
+			err = -ENOENT;
+			break;
+		}
+		uintptr_t e = r.end < end ? r.end : end;
+		err = protect_piece(&r, at, e, wp, unpopulated && r.mem == U_MEM_ANON);
+		if (err)
+			break;
+		at = e;
+	}
+	u_range_leave();
+	if (err)
+		return err;
+	if (!wp && !dontwake)
+		u_wake(u_ctx_index(ctx), start, end);
+	return 0;
+}
+
+int u_wake_ioctl(struct u_ctx *ctx, struct uffdio_range *a)
+{
+	int err = u_validate_range(a->start, a->len, true);
+
+	if (err)
+		return err;
+	u_wake(u_ctx_index(ctx), a->start, a->start + a->len);
+	return 0;
+}

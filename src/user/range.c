@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The registry of registered ranges.  Writers (REGISTER, UNREGISTER, release)
+ * hold a mutex; readers (the fault handler, the resolving ioctls) may run in a
+ * signal handler and take no lock: they read under a sequence counter and pin
+ * the page-state arrays, which writers free only once no reader is inside.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "user.h"
+
+static struct u_range ranges[U_MAX_RANGES];
+static _Atomic unsigned char live[U_MAX_RANGES];
+static _Atomic int high_water;
+static _Atomic unsigned seq;        /* odd while a writer changes the table */
+static _Atomic unsigned generation;
+static _Atomic int readers;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Shared state arrays: a header before the per-page bytes. */
+struct pages_hdr {
+	size_t refs;      /* ranges pointing into it (writers only) */
+	size_t bytes;     /* mapping size */
+	char pad[48];
+};
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+static void read_range(const struct u_range *r, struct u_range *out)
+{
+	out->start = LOAD(r->start);
+	out->end = LOAD(r->end);
+	out->ctx = LOAD(r->ctx);
+	out->mode = LOAD(r->mode);
+	out->prot = LOAD(r->prot);
+	out->mem = LOAD(r->mem);
+	out->memfd = LOAD(r->memfd);
+	out->file_off = LOAD(r->file_off);
+	out->pages = LOAD(r->pages);
+	out->pages_base = LOAD(r->pages_base);
+}
+
+static void write_range(struct u_range *r, const struct u_range *in)
+{
+	STORE(r->start, in->start);
+	STORE(r->end, in->end);
+	STORE(r->ctx, in->ctx);
+	STORE(r->mode, in->mode);
+	STORE(r->prot, in->prot);
+	STORE(r->mem, in->mem);
+	STORE(r->memfd, in->memfd);
+	STORE(r->file_off, in->file_off);
+	STORE(r->pages, in->pages);
+	STORE(r->pages_base, in->pages_base);
+}
+
+void u_range_enter(void)
+{
+	atomic_fetch_add(&readers, 1);
+}
+
+void u_range_leave(void)
+{
+	atomic_fetch_sub(&readers, 1);
+}
+
+unsigned u_range_generation(void)
+{
+	return atomic_load(&generation);
+}
+
+int u_range_find(uintptr_t addr, struct u_range *out)
+{
+	for (;;) {
+		unsigned s = atomic_load(&seq);
+		if (s & 1) {
+			sched_yield();
+			continue;
+		}
+		int found = 0, hw = atomic_load(&high_water);
+		for (int i = 0; i < hw; i++) {
+			if (!atomic_load_explicit(&live[i], memory_order_relaxed))
+				continue;
+			if (LOAD(ranges[i].start) <= addr && addr < LOAD(ranges[i].end)) {
+				read_range(&ranges[i], out);
+				found = 1;
+				break;
+			}
+		}
+		if (atomic_load(&seq) == s)
+			return found;
+	}
+}
+
+void u_range_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void u_range_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void write_begin(void)
+{
+	atomic_fetch_add(&seq, 1);
+}
+
+static void write_end(void)
+{
+	atomic_fetch_add(&generation, 1);
+	atomic_fetch_add(&seq, 1);
+}
+
+_Atomic uint8_t *u_pages_alloc(size_t npages)
+{
+	size_t bytes = (sizeof(struct pages_hdr) + npages + u_page - 1) & ~(size_t)(u_page - 1);
+	/* Untouched parts of a sparse range cost nothing: zero means MISSING. */
+	struct pages_hdr *h = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (h == MAP_FAILED)
+		return NULL;
+	h->refs = 0;
+	h->bytes = bytes;
+	return (_Atomic uint8_t *)(h + 1);
+}
+
+void u_pages_free(_Atomic uint8_t *pages)
+{
+	struct pages_hdr *h = (struct pages_hdr *)pages - 1;
+
+	munmap(h, h->bytes);
+}
+
+static void pages_get(void *base)
+{
+	((struct pages_hdr *)base)->refs++;
+}
+
+static void pages_put(void *base)
+{
+	struct pages_hdr *h = base;
+
+	if (--h->refs)
+		return;
+	/* No reader may still hold a pointer into it. */
+	while (atomic_load(&readers))
+		sched_yield();
+	munmap(h, h->bytes);
+}
+
+struct u_range *u_range_at(int i)
+{
+	if (i < 0 || i >= atomic_load(&high_water) || !atomic_load(&live[i]))
+		return NULL;
+	return &ranges[i];
+}
+
+int u_range_add(const struct u_range *r)
+{
+	int hw = atomic_load(&high_water);
+	int slot = -1;
+
+	for (int i = 0; i < hw && slot < 0; i++)
+		if (!atomic_load(&live[i]))
+			slot = i;
+	if (slot < 0) {
+		if (hw == U_MAX_RANGES) {
+			errno = ENOMEM;
+			return -1;
+		}
+		slot = hw;
+	}
+	struct u_range copy = *r;
+	if (!copy.pages_base)
+		copy.pages_base = (struct pages_hdr *)copy.pages - 1;
+	pages_get(copy.pages_base);
+	write_begin();
+	write_range(&ranges[slot], &copy);
+	atomic_store(&live[slot], 1);
+	if (slot == hw)
+		atomic_store(&high_water, hw + 1);
+	write_end();
+	return 0;
+}
+
+/* Forget range i entirely. */
+static void drop(int i)
+{
+	void *base = ranges[i].pages_base;
+
+	if (ranges[i].mem == U_MEM_SHMEM)
+		close(ranges[i].memfd);
+	u_trap_disarm(&ranges[i], ranges[i].start, ranges[i].end - ranges[i].start);
+	write_begin();
+	atomic_store(&live[i], 0);
+	write_end();
+	pages_put(base);
+}
+
+int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
+{
+	int removed = 0, hw = atomic_load(&high_water);
+
+	for (int i = 0; i < hw; i++) {
+		if (!atomic_load(&live[i]) || ranges[i].ctx != ctx)
+			continue;
+		struct u_range r = ranges[i];
+		if (r.end <= start || r.start >= end)
+			continue;
+		uintptr_t s = r.start > start ? r.start : start;
+		uintptr_t e = r.end < end ? r.end : end;
+		removed++;
+		if (s == r.start && e == r.end) {
+			drop(i);
+			continue;
+		}
+		u_trap_disarm(&r, s, e - s);
+		if (s > r.start && e < r.end) {
+			/* A hole in the middle: the tail becomes a range of its own. */
+			struct u_range tail = r;
+			tail.start = e;
+			tail.pages = r.pages + (e - r.start) / u_page;
+			if (r.mem == U_MEM_SHMEM) {
+				tail.file_off = r.file_off + (off_t)(e - r.start);
+				tail.memfd = fcntl(r.memfd, F_DUPFD_CLOEXEC, 0);
+			}
+			if (u_range_add(&tail) < 0)
+				return -1;
+			hw = atomic_load(&high_water);
+		}
+		write_begin();
+		if (s == r.start) {
+			STORE(ranges[i].pages, r.pages + (e - r.start) / u_page);
+			if (r.mem == U_MEM_SHMEM)
+				STORE(ranges[i].file_off, r.file_off + (off_t)(e - r.start));
+			STORE(ranges[i].start, e);
+		} else {
+			STORE(ranges[i].end, s);
+		}
+		write_end();
+	}
+	return removed;
+}
+
+void u_range_drop_ctx(int ctx)
+{
+	int hw = atomic_load(&high_water);
+
+	for (int i = 0; i < hw; i++)
+		if (atomic_load(&live[i]) && (ctx < 0 || ranges[i].ctx == ctx))
+			drop(i);
+}
+
+/* In a child after fork(): no other thread exists, whatever the copies say. */
+void u_range_after_fork(void)
+{
+	atomic_store(&readers, 0);
+	atomic_store(&seq, atomic_load(&seq) & ~1u);
+	pthread_mutex_init(&lock, NULL);
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UFFDIO_REGISTER and UFFDIO_UNREGISTER, with the kernel's checks in the
+ * kernel's order (fs/userfaultfd.c): mode, range, the mappings in the range
+ * (EINVAL for memory that cannot be registered, EBUSY for another uffd's).
+ * Registering arms a trap on every page that holds no data yet; pages that
+ * do keep their contents.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "maps.h"
+#include "user.h"
+
+#define MODES (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP | \
+	       UFFDIO_REGISTER_MODE_MINOR)
+
+static bool can_userfault(const struct u_vma *v, uint64_t mode)
+{
+	if (v->kind == U_VMA_SHMEM)
+		return true;
+	if (v->kind == U_VMA_ANON)
+		return !(mode & UFFDIO_REGISTER_MODE_MINOR);
+	return false;
+}
+
+/* Another context's range overlapping [start, end)? */
+static bool busy(int ctx, uintptr_t start, uintptr_t end)
+{
+	for (int i = 0; i < U_MAX_RANGES; i++) {
+		struct u_range *r = u_range_at(i);
+		if (r && r->ctx != ctx && r->start < end && r->end > start)
+			return true;
+	}
+	return false;
+}
+
+/* Arm traps over the runs of pages whose state is st. */
+static int arm_runs(const struct u_range *r, uint8_t st)
+{
+	size_t n = (r->end - r->start) / u_page;
+
+	for (size_t i = 0; i < n;) {
+		if ((atomic_load(&r->pages[i]) & U_PG_STATE) != st) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && (atomic_load(&r->pages[j]) & U_PG_STATE) == st)
+			j++;
+		int err = u_trap_arm(r, r->start + i * u_page, (j - i) * u_page);
+		if (err)
+			return err;
+		i = j;
+	}
+	return 0;
+}
+
+static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
+		     uintptr_t end, uint64_t mode)
+{
+	struct u_range r = {
+		.start = start, .end = end, .ctx = u_ctx_index(ctx), .mode = mode,
+		.prot = v->prot, .memfd = -1,
+	};
+	size_t n = (end - start) / u_page;
+	int err;
+
+	if (v->kind == U_VMA_SHMEM) {
+		r.mem = U_MEM_SHMEM;
+		r.memfd = u_vma_open_file(v);
+		if (r.memfd < 0)
+			return -errno;
+		r.file_off = v->offset + (off_t)(start - v->start);
+	}
+	r.pages = u_pages_alloc(n);
+	unsigned char *present = malloc(n ? n : 1);
+	if (!r.pages || !present) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = u_pages_present(&r, start, end - start, present);
+	if (err)
+		goto fail;
+	const uint8_t held = mode & UFFDIO_REGISTER_MODE_MINOR ? U_PG_CACHED : U_PG_PRESENT;
+	for (size_t i = 0; i < n; i++)
+		if (present[i])
+			atomic_store(&r.pages[i], held);
+	if (mode & UFFDIO_REGISTER_MODE_MISSING)
+		err = arm_runs(&r, U_PG_MISSING);
+	if (!err && (mode & UFFDIO_REGISTER_MODE_MINOR))
+		err = arm_runs(&r, U_PG_CACHED);
+	if (!err && u_range_add(&r) < 0)
+		err = -errno;
+	if (err) {
+		u_trap_disarm(&r, start, end - start);
+		goto fail;
+	}
+	free(present);
+	return 0;
+fail:
+	free(present);
+	if (r.memfd >= 0)
+		close(r.memfd);
+	if (r.pages)
+		u_pages_free(r.pages);
+	return err;
+}
+
+int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
+{
+	const uint64_t mode = arg->mode;
+	struct u_vma *vmas = NULL;
+	int n, err;
+
+	if (!mode || (mode & ~MODES))
+		return -EINVAL;
+	err = u_validate_range(arg->range.start, arg->range.len, true);
+	if (err)
+		return err;
+	const uintptr_t start = arg->range.start, end = start + arg->range.len;
+
+	u_range_lock();
+	n = u_vmas_in(start, end, &vmas);
+	err = n < 0 ? n : n == 0 ? -EINVAL : 0;
+	for (int i = 0; i < n && !err; i++) {
+		if (!can_userfault(&vmas[i], mode))
+			err = -EINVAL;
+		else if (busy(u_ctx_index(ctx), vmas[i].start > start ? vmas[i].start : start,
+			      vmas[i].end < end ? vmas[i].end : end))
+			err = -EBUSY;
+	}
+	for (int i = 0; i < n && !err; i++) {
+		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
+		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
+		/* Registering again replaces this context's registration. */
+		u_range_remove_span(u_ctx_index(ctx), s, e);
+		err = add_piece(ctx, &vmas[i], s, e, mode);
+	}
+	u_range_unlock();
+	free(vmas);
+	if (err)
+		return err;
+	uint64_t ioctls = UFFD_API_RANGE_IOCTLS;
+	if (!(mode & UFFDIO_REGISTER_MODE_WP))
+		ioctls &= ~((uint64_t)1 << _UFFDIO_WRITEPROTECT);
+	if (!(mode & UFFDIO_REGISTER_MODE_MINOR))
+		ioctls &= ~((uint64_t)1 << _UFFDIO_CONTINUE);
+	arg->ioctls = ioctls;
+	return 0;
+}
+
+int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
+{
+	struct u_vma *vmas = NULL;
+	int n, err;
+
+	err = u_validate_range(arg->start, arg->len, true);
+	if (err)
+		return err;
+	const uintptr_t start = arg->start, end = start + arg->len;
+
+	u_range_lock();
+	n = u_vmas_in(start, end, &vmas);
+	err = n < 0 ? n : n == 0 ? -EINVAL : 0;
+	for (int i = 0; i < n && !err; i++) {
+		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
+		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
+		/* Only through the uffd that registered it; only memory that
+		 * could have been registered. */
+		if (busy(u_ctx_index(ctx), s, e) || !can_userfault(&vmas[i], 0))
+			err = -EINVAL;
+	}
+	if (!err)
+		u_range_remove_span(u_ctx_index(ctx), start, end);
+	u_range_unlock();
+	free(vmas);
+	if (!err)
+		/* Faults blocked in the range retry and find ordinary memory. */
+		u_wake(u_ctx_index(ctx), start, end);
+	return err;
+}

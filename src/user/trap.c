@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Making a page fault, and filling it atomically.
+ *
+ * Two mechanisms, chosen by probing once:
+ *  - guard: page-table guard markers (MADV_GUARD_INSTALL, Linux 6.13+).  No
+ *    VMA is split however many pages are trapped.  To fill a page, the page
+ *    is made PROT_NONE for a moment, its marker removed, its content written
+ *    through /proc/self/mem (which may write a PROT_NONE private page), and
+ *    its protection restored: no thread ever sees it half written.
+ *  - mprotect: PROT_NONE over the absent pages.  Each trapped run is a VMA,
+ *    so vm.max_map_count bounds it: mprotect's ENOMEM is returned as is.
+ * Shared memory (shmem, memfd) is filled through the file itself (pwrite at
+ * the page's offset) before the trap opens.
+ * UFFD_USER_TRAP=guard|mprotect in the environment forces a mechanism.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "user.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#define MADV_GUARD_REMOVE 103
+#endif
+
+long u_page;
+static int use_guard;
+static _Atomic int mem_fd = -1;      /* /proc/self/mem */
+static _Atomic int pagemap_fd = -1;  /* /proc/self/pagemap */
+
+void u_trap_init(void)
+{
+	static _Atomic int done;
+
+	if (atomic_exchange(&done, 1))
+		return;
+	u_page = sysconf(_SC_PAGESIZE);
+	const char *force = getenv("UFFD_USER_TRAP");
+	if (force && !strcmp(force, "mprotect"))
+		return;
+	void *p = mmap(NULL, u_page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	use_guard = madvise(p, u_page, MADV_GUARD_INSTALL) == 0;
+	munmap(p, u_page);
+}
+
+const char *u_trap_mechanism(void)
+{
+	return use_guard ? "guard markers" : "mprotect";
+}
+
+/* A cached fd on a /proc/self file; reopened after fork (see below). */
+static int proc_fd(_Atomic int *cache, const char *path, int flags)
+{
+	int fd = atomic_load(cache);
+
+	if (fd >= 0)
+		return fd;
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int expected = -1;
+	if (!atomic_compare_exchange_strong(cache, &expected, fd)) {
+		close(fd);
+		fd = expected;
+	}
+	return fd;
+}
+
+/* The files name the parent's memory: a child must open its own. */
+void u_trap_after_fork(void)
+{
+	int fd = atomic_exchange(&mem_fd, -1);
+	if (fd >= 0)
+		close(fd);
+	fd = atomic_exchange(&pagemap_fd, -1);
+	if (fd >= 0)
+		close(fd);
+}
+
+static int sys_err(void)
+{
+	return -errno;
+}
+
+int u_trap_arm(const struct u_range *r, uintptr_t addr, size_t len)
+{
+	if (!len)
+		return 0;
+	if (use_guard)
+		return madvise((void *)addr, len, MADV_GUARD_INSTALL) ? sys_err() : 0;
+	return mprotect((void *)addr, len, PROT_NONE) ? sys_err() : 0;
+	(void)r;
+}
+
+int u_trap_disarm(const struct u_range *r, uintptr_t addr, size_t len)
+{
+	if (!len)
+		return 0;
+	if (use_guard && madvise((void *)addr, len, MADV_GUARD_REMOVE))
+		return sys_err();
+	if ((!use_guard || (r->mode & UFFDIO_REGISTER_MODE_WP)) &&
+	    mprotect((void *)addr, len, r->prot))
+		return sys_err();
+	return 0;
+}
+
+/* Write len bytes at addr of the program's memory (any protection). */
+static ssize_t poke(const struct u_range *r, uintptr_t addr, const void *src, size_t len)
+{
+	if (r->mem == U_MEM_SHMEM)
+		return pwrite(r->memfd, src, len, r->file_off + (off_t)(addr - r->start));
+	int fd = proc_fd(&mem_fd, "/proc/self/mem", O_RDWR);
+	if (fd < 0)
+		return -1;
+	return pwrite(fd, src, len, (off_t)addr);
+}
+
+int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
+		size_t len, bool wp)
+{
+	const int prot = wp ? r->prot & ~PROT_WRITE : r->prot;
+	const bool shared = r->mem == U_MEM_SHMEM;
+	ssize_t done;
+	int err = 0;
+
+	if (!src && !shared) {
+		/* A zero page: opening the trap is enough, and atomic. */
+		if (use_guard && madvise((void *)addr, len, MADV_GUARD_REMOVE))
+			return sys_err();
+		if ((!use_guard || wp) && mprotect((void *)addr, len, prot))
+			return sys_err();
+		return (int)(len / u_page);
+	}
+	if (use_guard && !shared) {
+		/* Close the page to every access while its marker is gone. */
+		if (mprotect((void *)addr, len, PROT_NONE))
+			return sys_err();
+		madvise((void *)addr, len, MADV_GUARD_REMOVE);
+	}
+	done = poke(r, addr, src, len);
+	if (done < 0) {
+		err = -errno;
+		done = 0;
+	}
+	done &= ~(ssize_t)(u_page - 1);
+	if (use_guard) {
+		/* Pages not written get their marker back. */
+		if ((size_t)done < len)
+			madvise((void *)(addr + done), len - done, MADV_GUARD_INSTALL);
+		if (shared && done)
+			madvise((void *)addr, done, MADV_GUARD_REMOVE);
+		if ((!shared || wp) && done && mprotect((void *)addr, done, prot))
+			err = sys_err();
+		if (!shared && (size_t)done < len)
+			mprotect((void *)(addr + done), len - done, r->prot);
+	} else if (done && mprotect((void *)addr, done, prot)) {
+		err = sys_err();
+	}
+	if (err && !done)
+		return err;
+	return (int)(done / u_page);
+}
+
+int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp)
+{
+	if (mprotect((void *)addr, len, wp ? r->prot & ~PROT_WRITE : r->prot))
+		return sys_err();
+	return 0;
+}
+
+int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
+		    unsigned char *vec)
+{
+	size_t n = len / u_page;
+
+	if (r->mem == U_MEM_SHMEM) {
+		/* In the page cache?  SEEK_DATA on shmem finds cached pages. */
+		off_t off = r->file_off + (off_t)(addr - r->start);
+		for (size_t i = 0; i < n; i++) {
+			off_t pos = off + (off_t)(i * u_page);
+			off_t data = lseek(r->memfd, pos, SEEK_DATA);
+			vec[i] = data == pos;
+			if (data < 0 && errno != ENXIO)
+				return sys_err();
+			if (data > pos) {
+				/* A hole up to data: skip it. */
+				size_t skip = (size_t)(data - pos) / u_page;
+				for (size_t j = 1; j < skip && i + j < n; j++)
+					vec[i + j] = 0;
+				i += skip ? skip - 1 : 0;
+			} else if (data < 0) {
+				memset(vec + i, 0, n - i);
+				break;
+			}
+		}
+		return 0;
+	}
+	int fd = proc_fd(&pagemap_fd, "/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return sys_err();
+	uint64_t buf[512];
+	for (size_t i = 0; i < n;) {
+		size_t chunk = n - i < 512 ? n - i : 512;
+		off_t off = (off_t)((addr / u_page + i) * sizeof(uint64_t));
+		ssize_t got = pread(fd, buf, chunk * sizeof(uint64_t), off);
+		if (got <= 0)
+			return got < 0 ? sys_err() : -EIO;
+		chunk = (size_t)got / sizeof(uint64_t);
+		for (size_t j = 0; j < chunk; j++)
+			vec[i + j] = (buf[j] >> 62) & 3 ? 1 : 0;  /* present or swapped */
+		i += chunk;
+	}
+	return 0;
+}

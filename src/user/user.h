@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The user backend: the userfaultfd ABI implemented in user space.
+ *
+ *   ctx.c      the fd (one end of a socket pair; libuffd keeps the other),
+ *              the context table, and the monitor that notices the last close
+ *   range.c    the registry of registered ranges, readable from a signal handler
+ *   trap.c     how a page is made to fault: page-table guard markers, or
+ *              PROT_NONE where the kernel lacks them; /proc/self/mem, pagemap
+ *   fault.c    the SIGSEGV handler: a fault in a registered range becomes a
+ *              message and a wait, or a SIGBUS; anything else goes to the
+ *              program's own handler
+ *   wait.c     the threads blocked in a fault, and waking them
+ *   ioctl.c    UFFDIO_API and dispatch;  register.c  REGISTER/UNREGISTER;
+ *   fill.c     COPY, ZEROPAGE, POISON, CONTINUE, MOVE;  protect.c  WRITEPROTECT, WAKE
+ *
+ * Everything reachable from the fault handler or from uffd_ioctl() on the
+ * resolving path is async-signal-safe: no malloc, no locks, only atomics and
+ * system calls (a program may resolve faults from its SIGBUS handler).
+ */
+#ifndef LIBUFFD_USER_H
+#define LIBUFFD_USER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../internal.h"
+
+#define U_MAX_CTX     256
+#define U_MAX_RANGES  4096
+#define U_MAX_WAITERS 1024
+
+/* The features the user backend implements (advertised by UFFDIO_API). */
+#define U_FEATURES (UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | \
+		    UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
+		    UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_EXACT_ADDRESS | \
+		    UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_WP_UNPOPULATED | \
+		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE)
+
+/* ---- contexts (ctx.c) ---- */
+enum u_ctx_state { U_CTX_FREE = 0, U_CTX_OPEN, U_CTX_READY, U_CTX_DEAD };
+
+struct u_ctx {
+	_Atomic int state;        /* enum u_ctx_state */
+	int sock;                 /* libuffd's end: messages are written here */
+	dev_t dev;                /* identity of the program's end */
+	ino_t ino;
+	uint64_t features;        /* enabled by UFFDIO_API */
+	_Atomic int api_busy;     /* UFFDIO_API in progress (it may run once) */
+};
+
+extern struct u_ctx u_ctxs[U_MAX_CTX];
+
+/* The live context whose program-side fd is fd, or NULL. Async-signal-safe. */
+struct u_ctx *u_ctx_of_fd(int fd);
+/* Queue a message; 0, or -1 when the reader is gone. Async-signal-safe. */
+int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg);
+static inline int u_ctx_index(const struct u_ctx *ctx) { return (int)(ctx - u_ctxs); }
+
+/* ---- registered ranges (range.c) ---- */
+enum u_mem { U_MEM_ANON, U_MEM_SHMEM };
+
+/* Per-page state, one byte per page. */
+#define U_PG_MISSING  0   /* no page: a trap is armed (MISSING mode) */
+#define U_PG_BUSY     1   /* being filled by COPY/ZEROPAGE/MOVE */
+#define U_PG_PRESENT  2   /* holds data */
+#define U_PG_POISON   3   /* UFFDIO_POISON: access raises SIGBUS */
+#define U_PG_CACHED   4   /* MINOR mode: in the page cache, trap armed */
+#define U_PG_STATE    0x0f
+#define U_PG_WP       0x10 /* write-protected (UFFDIO_WRITEPROTECT) */
+
+struct u_range {
+	uintptr_t start, end;     /* page aligned, within one mapping */
+	int ctx;                  /* index in u_ctxs */
+	uint64_t mode;            /* UFFDIO_REGISTER_MODE_* */
+	int prot;                 /* the mapping's protection at registration */
+	enum u_mem mem;
+	int memfd;                /* shmem: an fd on the file, for COPY */
+	off_t file_off;           /* shmem: file offset of start */
+	_Atomic uint8_t *pages;   /* state of each page, index (addr-start)/page */
+	void *pages_base;         /* the shared state array pages points into */
+};
+
+/* Look up the range holding addr: copies it to *out; 1 found, 0 not.
+ * Async-signal-safe; pin with u_range_enter()/u_range_leave() around use of
+ * out->pages. */
+int u_range_find(uintptr_t addr, struct u_range *out);
+void u_range_enter(void);
+void u_range_leave(void);
+/* Changes whenever a range is added or removed. */
+unsigned u_range_generation(void);
+/* Writer side: the registry lock (not signal-safe), add and remove. */
+void u_range_lock(void);
+void u_range_unlock(void);
+int u_range_add(const struct u_range *r);           /* 0 or -1 ENOMEM */
+/* Forget ctx's registration of [start, end), disarming its traps, splitting
+ * ranges that reach outside; returns how many pieces were removed. */
+int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end);
+/* Iterate ranges under the lock: the i-th live range, or NULL. */
+struct u_range *u_range_at(int i);
+/* All ranges of a context (ctx < 0: of every context): disarm, forget. */
+void u_range_drop_ctx(int ctx);
+void u_range_after_fork(void);
+/* A fresh state array for npages pages (all U_PG_MISSING), owned by the
+ * range added next with it; NULL on ENOMEM. */
+_Atomic uint8_t *u_pages_alloc(size_t npages);
+/* Free a state array that no range took. */
+void u_pages_free(_Atomic uint8_t *pages);
+
+/* ---- traps (trap.c) ---- */
+extern long u_page;
+void u_trap_init(void);
+void u_trap_after_fork(void);
+const char *u_trap_mechanism(void);
+/* Arm the trap on [addr, addr+len) (pages known absent). 0 or -errno. */
+int u_trap_arm(const struct u_range *r, uintptr_t addr, size_t len);
+/* Open the trap: the pages become ordinary (absent pages read as zero). */
+int u_trap_disarm(const struct u_range *r, uintptr_t addr, size_t len);
+/* Fill [addr, addr+len) with src (NULL: zeros; shmem needs a real buffer)
+ * atomically and open the trap.  Returns the pages filled, or -errno when
+ * none was. */
+int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
+		size_t len, bool wp);
+/* Which pages of [addr, addr+len) are present: vec[i] = 1/0. 0 or -errno. */
+int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
+		    unsigned char *vec);
+/* Apply write protection (or lift it) on [addr, addr+len). 0 or -errno. */
+int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp);
+
+/* ---- waiting (wait.c) ---- */
+/* Send msg and block the calling thread until woken for page, or until ctx
+ * or the range (registry generation gen) disappears.  Returns when the fault
+ * should be retried.  Signal-safe. */
+void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *msg);
+/* Wake the threads of ctx blocked on pages in [start, end). ctx < 0: every ctx. */
+void u_wake(int ctx, uintptr_t start, uintptr_t end);
+
+/* ---- faults (fault.c) ---- */
+int u_fault_install(void);
+/* Does a fault of this kind (UFFD_PAGEFAULT_FLAG_*) on page still wait? */
+bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags);
+/* Deliver the SIGBUS a kernel would raise for a fault at addr. */
+void u_raise_sigbus(void *addr, int code, void *ucontext);
+
+/* ---- ioctls: 0 or -errno.  Those with an output field store it in *result
+ * (bytes done, or -errno) once they get as far as the kernel writes it;
+ * before that (argument validation) *result stays U_NO_RESULT. ---- */
+#define U_NO_RESULT INT64_MIN
+int u_register(struct u_ctx *ctx, struct uffdio_register *arg);
+int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg);
+int u_copy(struct u_ctx *ctx, struct uffdio_copy *arg, int64_t *result);
+int u_zeropage(struct u_ctx *ctx, struct uffdio_zeropage *arg, int64_t *result);
+int u_poison(struct u_ctx *ctx, struct uffdio_poison *arg, int64_t *result);
+int u_continue(struct u_ctx *ctx, struct uffdio_continue *arg, int64_t *result);
+int u_move(struct u_ctx *ctx, struct uffdio_move *arg, int64_t *result);
+int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *arg);
+int u_wake_ioctl(struct u_ctx *ctx, struct uffdio_range *arg);
+/* The kernel's validate_range(): 0 or -EINVAL. */
+int u_validate_range(uint64_t start, uint64_t len, bool aligned_start);
+
+/* Tear down a context whose last fd was closed. */
+void u_ctx_release(struct u_ctx *ctx);
+
+#endif

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Threads blocked in a fault.  Each takes a slot (address, context, a futex
+ * word), publishes it, checks once more that it must wait, sends its message
+ * and sleeps; a resolver marks matching slots woken and calls FUTEX_WAKE only
+ * for sleepers.  A waiter spins briefly first: on a multi-core machine the
+ * resolution often arrives sooner than a sleep and a cross-CPU wake-up cost.
+ * The slot word carries a tag renewed at every claim, so a resolver that read
+ * a slot just before it was freed and claimed again cannot wake the new owner.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "user.h"
+
+enum { SLOT_FREE, SLOT_CLAIMED, SLOT_WAITING, SLOT_SLEEPING, SLOT_WOKEN };
+#define ST(w) ((w) & 7)
+#define TAG(w) ((w) & ~7)
+#define WORD(tag, st) ((tag) | (st))
+
+struct slot {
+	_Atomic int word;    /* tag | state */
+	_Atomic int ctx;
+	_Atomic uintptr_t page;
+};
+
+static struct slot slots[U_MAX_WAITERS];
+static _Atomic int slots_used;   /* high-water mark */
+
+#define SPIN_ROUNDS 20000
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+static long futex(_Atomic int *word, int op, int val)
+{
+	return syscall(SYS_futex, word, op, val, NULL, NULL, 0);
+}
+
+static struct slot *claim(int *tag)
+{
+	for (;;) {
+		for (int i = 0; i < U_MAX_WAITERS; i++) {
+			int w = atomic_load_explicit(&slots[i].word, memory_order_relaxed);
+			if (ST(w) != SLOT_FREE)
+				continue;
+			int t = TAG(w) + 8;
+			if (!atomic_compare_exchange_strong(&slots[i].word, &w, WORD(t, SLOT_CLAIMED)))
+				continue;
+			int used = atomic_load(&slots_used);
+			while (used <= i && !atomic_compare_exchange_weak(&slots_used, &used, i + 1))
+				;
+			*tag = t;
+			return &slots[i];
+		}
+		/* More blocked threads than slots: let one finish. */
+		sched_yield();
+	}
+}
+
+void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *msg)
+{
+	int tag;
+	struct slot *s = claim(&tag);
+	struct u_ctx *c = &u_ctxs[ctx];
+
+	atomic_store(&s->ctx, ctx);
+	atomic_store(&s->page, page);
+	atomic_store(&s->word, WORD(tag, SLOT_WAITING));
+	/* Published: any resolution from here on wakes us.  Was there one
+	 * before, or did the range or its context go away? */
+	if (!u_fault_pending(page, ctx, msg->arg.pagefault.flags) || u_range_generation() != gen ||
+	    atomic_load(&c->state) != U_CTX_READY)
+		goto out;
+	if (u_ctx_send(c, msg) < 0)
+		goto out;
+	for (int i = 0; i < SPIN_ROUNDS; i++) {
+		if (ST(atomic_load_explicit(&s->word, memory_order_acquire)) == SLOT_WOKEN)
+			goto out;
+		cpu_relax();
+	}
+	int w = WORD(tag, SLOT_WAITING);
+	if (atomic_compare_exchange_strong(&s->word, &w, WORD(tag, SLOT_SLEEPING)))
+		while (atomic_load(&s->word) == WORD(tag, SLOT_SLEEPING))
+			futex(&s->word, FUTEX_WAIT_PRIVATE, WORD(tag, SLOT_SLEEPING));
+out:
+	atomic_store(&s->word, WORD(tag, SLOT_FREE));
+}
+
+void u_wake(int ctx, uintptr_t start, uintptr_t end)
+{
+	int used = atomic_load(&slots_used);
+
+	for (int i = 0; i < used; i++) {
+		struct slot *s = &slots[i];
+		int w = atomic_load(&s->word);
+		if (ST(w) != SLOT_WAITING && ST(w) != SLOT_SLEEPING)
+			continue;
+		if (ctx >= 0 && atomic_load(&s->ctx) != ctx)
+			continue;
+		uintptr_t p = atomic_load(&s->page);
+		if (p < start || p >= end)
+			continue;
+		/* Only this claim of the slot (same tag) can be woken. */
+		const int tag = TAG(w);
+		for (;;) {
+			if (atomic_compare_exchange_strong(&s->word, &w, WORD(tag, SLOT_WOKEN))) {
+				if (ST(w) == SLOT_SLEEPING)
+					futex(&s->word, FUTEX_WAKE_PRIVATE, 1);
+				break;
+			}
+			if (TAG(w) != tag || ST(w) != SLOT_SLEEPING)
+				break;
+		}
+	}
+}
