@@ -117,6 +117,7 @@ static void body(int fd, size_t hp)
 
 static void scenario(void)
 {
+	t_limit("hugetlbfs ranges");
 	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, 0);
 	long hp = read_long("/proc/meminfo", "Hugepagesize:") * 1024;
 	long old = read_long(NR, NULL);

@@ -73,11 +73,13 @@ int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg)
 /* Release a context: unregister its ranges, wake its faults, free the slot. */
 void u_ctx_release(struct u_ctx *ctx)
 {
-	int expected = atomic_load(&ctx->state);
+	int s = atomic_load(&ctx->state);
 
-	if (expected == U_CTX_FREE || expected == U_CTX_DEAD)
-		return;
-	atomic_store(&ctx->state, U_CTX_DEAD);
+	/* One releaser: the monitor or u_ctx_reap(), whichever comes first. */
+	do {
+		if (s == U_CTX_FREE || s == U_CTX_DEAD)
+			return;
+	} while (!atomic_compare_exchange_weak(&ctx->state, &s, U_CTX_DEAD));
 	u_range_lock();
 	u_range_drop_ctx(u_ctx_index(ctx));
 	u_range_unlock();
@@ -89,6 +91,19 @@ void u_ctx_release(struct u_ctx *ctx)
 	pthread_mutex_lock(&ctx_lock);
 	atomic_store(&ctx->state, U_CTX_FREE);
 	pthread_mutex_unlock(&ctx_lock);
+}
+
+void u_ctx_reap(void)
+{
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		struct u_ctx *c = &u_ctxs[i];
+		int s = atomic_load(&c->state);
+		if (s != U_CTX_OPEN && s != U_CTX_READY)
+			continue;
+		struct pollfd p = { .fd = c->sock, .events = 0 };
+		if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+			u_ctx_release(c);
+	}
 }
 
 static void *monitor(void *arg)
@@ -103,19 +118,15 @@ static void *monitor(void *arg)
 	return NULL;
 }
 
-/* After fork() the child has no monitor thread and none of the parent's
- * contexts: its memory is ordinary again, as for a child of a kernel
- * userfaultfd without UFFD_FEATURE_EVENT_FORK. */
+/* After fork() the child's memory is ordinary again, as for a child of a
+ * kernel userfaultfd without UFFD_FEATURE_EVENT_FORK.  The inherited fds
+ * still answer ioctls; the child has no monitor thread until it opens a new
+ * userfaultfd. */
 static void child_after_fork(void)
 {
 	u_range_after_fork();
 	u_trap_after_fork();
 	u_range_drop_ctx(-1);
-	for (int i = 0; i < U_MAX_CTX; i++) {
-		if (atomic_load(&u_ctxs[i].state) != U_CTX_FREE)
-			close(u_ctxs[i].sock);
-		atomic_store(&u_ctxs[i].state, U_CTX_FREE);
-	}
 	if (monitor_epoll >= 0)
 		close(monitor_epoll);
 	monitor_epoll = -1;

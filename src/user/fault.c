@@ -91,8 +91,6 @@ void u_raise_sigbus(void *addr, int code, void *uc)
 	si.si_signo = SIGBUS;
 	si.si_code = code;
 	si.si_addr = addr;
-	if (code == BUS_MCEERR_AR)
-		si.si_addr_lsb = (short)__builtin_ctzl((unsigned long)u_page);
 	sigaction(SIGBUS, NULL, &act);
 	if (act.sa_handler == SIG_DFL || act.sa_handler == SIG_IGN ||
 	    sigismember(&((ucontext_t *)uc)->uc_sigmask, SIGBUS) == 1) {
@@ -199,7 +197,8 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	}
 	u_range_leave();
 	if (kind == F_POISON) {
-		u_raise_sigbus((void *)addr, BUS_MCEERR_AR, uc);
+		/* The kernel reports a UFFDIO_POISON page as BUS_ADRERR too. */
+		u_raise_sigbus((void *)addr, BUS_ADRERR, uc);
 		goto retry;
 	}
 	if (features & UFFD_FEATURE_SIGBUS) {

@@ -16,8 +16,6 @@
 
 enum op { OP_COPY, OP_ZEROPAGE, OP_POISON, OP_CONTINUE };
 
-static const char zero_page[65536] __attribute__((aligned(4096)));
-
 /* The destination range for [dst, dst+len): 0, or -ENOENT / -EINVAL. */
 static int dst_range(uintptr_t dst, size_t len, struct u_range *r)
 {
@@ -49,16 +47,19 @@ static void refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 	}
 }
 
-/* Claim up to n pages from page i on whose state is from (-> BUSY).
- * Returns how many; stops at the first that is not. */
-static size_t claim_run(const struct u_range *r, size_t i, size_t n, uint8_t from)
+/* Claim up to n pages from page i on whose state is from (or, for COPY, a
+ * poisoned page, which COPY replaces) -> BUSY.  Returns how many; stops at
+ * the first that cannot be claimed. */
+static size_t claim_run(const struct u_range *r, size_t i, size_t n, uint8_t from,
+			bool or_poison)
 {
 	size_t k = 0;
 
 	for (; k < n; k++) {
 		_Atomic uint8_t *st = &r->pages[i + k];
 		uint8_t old = atomic_load(st);
-		if ((old & U_PG_STATE) != from)
+		if ((old & U_PG_STATE) != from &&
+		    !(or_poison && (old & U_PG_STATE) == U_PG_POISON))
 			break;
 		if (!atomic_compare_exchange_strong(st, &old,
 				(uint8_t)((old & ~U_PG_STATE) | U_PG_BUSY)))
@@ -83,7 +84,7 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 
 	u_range_enter();
 	err = dst_range(dst, len, &r);
-	if (!err && op == OP_CONTINUE && r.mem != U_MEM_SHMEM)
+	if (!err && op == OP_CONTINUE && r.mem == U_MEM_ANON)
 		err = -EINVAL;
 	if (!err && wp && !(r.mode & UFFDIO_REGISTER_MODE_WP))
 		err = -EINVAL;
@@ -95,7 +96,7 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 	while ((size_t)done < len) {
 		size_t i = first + (size_t)done / u_page;
 		size_t left = n - (size_t)done / u_page;
-		size_t k = claim_run(&r, i, left > 256 ? 256 : left, from);
+		size_t k = claim_run(&r, i, left > 256 ? 256 : left, from, op == OP_COPY);
 		if (!k) {
 			uint8_t st = atomic_load(&r.pages[i]) & U_PG_STATE;
 			/* CONTINUE needs the page in the page cache. */
@@ -116,10 +117,11 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 				u_trap_protect(&r, at, k * u_page, true);
 			break;
 		case OP_ZEROPAGE:
-			if (r.mem == U_MEM_SHMEM && k * u_page > sizeof(zero_page))
-				k = sizeof(zero_page) / u_page;
-			got = u_trap_fill(&r, at, r.mem == U_MEM_SHMEM ? zero_page : NULL,
-					  k * u_page, false);
+			if (r.mem == U_MEM_SHMEM && k * u_page > U_ZERO_LEN) {
+				set_run(&r, i + U_ZERO_LEN / u_page, k - U_ZERO_LEN / u_page, from, false);
+				k = U_ZERO_LEN / u_page;
+			}
+			got = u_trap_fill(&r, at, u_zero_page, k * u_page, false);
 			break;
 		default:
 			got = u_trap_fill(&r, at, src + done, k * u_page, wp);

@@ -77,6 +77,8 @@ int u_vma_open_file(const struct u_vma *v)
 	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
 		 (unsigned long)v->start, (unsigned long)v->end);
 	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && !v->shared)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 || (errno != EPERM && errno != EACCES))
 		return fd;
 	/* Without the privilege map_files needs: an fd the program holds. */
@@ -85,11 +87,24 @@ int u_vma_open_file(const struct u_vma *v)
 		struct stat st;
 		if (fstat(i, &st) == 0 && st.st_ino == v->ino && st.st_dev == v->dev) {
 			snprintf(link, sizeof(link), "/proc/self/fd/%d", i);
-			return open(link, O_RDWR | O_CLOEXEC);
+			int f = open(link, O_RDWR | O_CLOEXEC);
+			return f >= 0 || v->shared ? f : open(link, O_RDONLY | O_CLOEXEC);
 		}
 	}
 	errno = EACCES;
 	return -1;
+}
+
+int u_vma_maywrite(const struct u_vma *v)
+{
+	if (!v->shared || (v->prot & PROT_WRITE))
+		return 1;
+	/* A shared mapping of a file not open for writing (or sealed) can
+	 * never be made writable: mprotect() says EACCES. */
+	if (mprotect((void *)v->start, v->end - v->start, v->prot | PROT_WRITE))
+		return errno != EACCES;
+	mprotect((void *)v->start, v->end - v->start, v->prot);
+	return 1;
 }
 
 int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out)

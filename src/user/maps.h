@@ -22,6 +22,8 @@ struct u_vma {
 /* The mappings that overlap [start, end), in address order: their count
  * (*out to free()), or -errno. */
 int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out);
+/* Whether the mapping could be made writable (the kernel's VM_MAYWRITE). */
+int u_vma_maywrite(const struct u_vma *v);
 /* An fd (O_RDWR) on the file a shared mapping maps, or -1. */
 int u_vma_open_file(const struct u_vma *v);
 

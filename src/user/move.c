@@ -4,21 +4,31 @@
  * page and the source becomes absent, as the kernel's move_pages() does by
  * remapping.  Here the contents are copied (atomically for the destination)
  * and the source discarded; a source in a MISSING range gets its trap back.
+ * The checks follow mm/userfaultfd.c in order; the mappings are read from
+ * /proc/self/maps, so UFFDIO_MOVE is not async-signal-safe.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
+#include "maps.h"
 #include "user.h"
 
-static bool mapped(uintptr_t addr, size_t len)
+/* The mapping holding addr: 0, or -ENOENT. */
+static int vma_at(uintptr_t addr, struct u_vma *out)
 {
-	unsigned char vec[1];
+	struct u_vma *v = NULL;
+	int n = u_vmas_in(addr, addr + 1, &v);
 
-	/* mincore() fails with ENOMEM where nothing is mapped. */
-	for (size_t off = 0; off < len; off += u_page)
-		if (mincore((void *)(addr + off), u_page, vec) && errno == ENOMEM)
-			return false;
-	return true;
+	if (n < 0)
+		return n;
+	if (n == 0) {
+		free(v);
+		return -ENOENT;
+	}
+	*out = v[0];
+	free(v);
+	return 0;
 }
 
 /* Discard the source page; a registered MISSING page traps again. */
@@ -33,35 +43,45 @@ static void vacate(uintptr_t src)
 	}
 }
 
+static int check_areas(int ctx, uintptr_t dst, uintptr_t src, size_t len, struct u_range *r)
+{
+	struct u_vma dv, sv;
+	int err = vma_at(dst, &dv);
+
+	if (!err)
+		err = vma_at(src, &sv);
+	if (err)
+		return err;
+	if (sv.shared || dv.shared || src + len > sv.end || dst + len > dv.end)
+		return -EINVAL;
+	if (sv.prot != dv.prot || !(sv.prot & PROT_WRITE))
+		return -EINVAL;
+	/* The kernel split the mapping at the registered range's ends. */
+	if (!u_range_find(dst, r) || r->ctx != ctx || dst + len > r->end)
+		return -EINVAL;
+	if (sv.kind != U_VMA_ANON || dv.kind != U_VMA_ANON)
+		return -EINVAL;
+	return 0;
+}
+
 static int64_t move_pages(int ctx, uintptr_t dst, uintptr_t src, size_t len, uint64_t mode)
 {
-	struct u_range r, sr;
+	struct u_range r;
 	int64_t done = 0;
-	int err = 0;
+	int err = check_areas(ctx, dst, src, len, &r);
 
-	if (!mapped(dst, u_page) || !mapped(src, u_page))
-		return -ENOENT;
-	if (!u_range_find(dst, &r) || r.ctx != ctx || r.mem != U_MEM_ANON)
-		return -EINVAL;
-	if (dst + len > r.end || !mapped(src, len))
-		return -EINVAL;
-	if (u_range_find(src, &sr) && sr.mem != U_MEM_ANON)
-		return -EINVAL;
-	if (src < dst + len && dst < src + len)
-		return -EINVAL;
-	for (; (size_t)done < len; done += u_page) {
+	for (; !err && (size_t)done < len; done += u_page) {
 		uintptr_t d = dst + (uintptr_t)done, s = src + (uintptr_t)done;
-		size_t i = (d - r.start) / u_page;
-		unsigned char present;
-		struct u_range probe = { .mem = U_MEM_ANON };
-		if ((err = u_pages_present(&probe, s, u_page, &present)))
-			break;
-		_Atomic uint8_t *st = &r.pages[i];
+		_Atomic uint8_t *st = &r.pages[(d - r.start) / u_page];
 		uint8_t old = atomic_load(st);
 		if ((old & U_PG_STATE) != U_PG_MISSING) {
 			err = -EEXIST;
 			break;
 		}
+		unsigned char present;
+		struct u_range probe = { .mem = U_MEM_ANON };
+		if ((err = u_pages_present(&probe, s, u_page, &present)))
+			break;
 		if (!present) {
 			if (mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES)
 				continue;

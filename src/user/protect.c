@@ -103,7 +103,7 @@ int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *a)
 			break;
 		}
 		uintptr_t e = r.end < end ? r.end : end;
-		err = protect_piece(&r, at, e, wp, unpopulated && r.mem == U_MEM_ANON);
+		err = protect_piece(&r, at, e, wp, unpopulated && r.mem != U_MEM_SHMEM);
 		if (err)
 			break;
 		at = e;

@@ -198,7 +198,7 @@ static void drop(int i)
 {
 	void *base = ranges[i].pages_base;
 
-	if (ranges[i].mem == U_MEM_SHMEM)
+	if (ranges[i].mem != U_MEM_ANON)
 		close(ranges[i].memfd);
 	u_trap_disarm(&ranges[i], ranges[i].start, ranges[i].end - ranges[i].start);
 	write_begin();
@@ -230,7 +230,7 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 			struct u_range tail = r;
 			tail.start = e;
 			tail.pages = r.pages + (e - r.start) / u_page;
-			if (r.mem == U_MEM_SHMEM) {
+			if (r.mem != U_MEM_ANON) {
 				tail.file_off = r.file_off + (off_t)(e - r.start);
 				tail.memfd = fcntl(r.memfd, F_DUPFD_CLOEXEC, 0);
 			}
@@ -241,7 +241,7 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 		write_begin();
 		if (s == r.start) {
 			STORE(ranges[i].pages, r.pages + (e - r.start) / u_page);
-			if (r.mem == U_MEM_SHMEM)
+			if (r.mem != U_MEM_ANON)
 				STORE(ranges[i].file_off, r.file_off + (off_t)(e - r.start));
 			STORE(ranges[i].start, e);
 		} else {

@@ -20,7 +20,7 @@
 
 static bool can_userfault(const struct u_vma *v, uint64_t mode)
 {
-	if (v->kind == U_VMA_SHMEM)
+	if (v->kind == U_VMA_SHMEM || v->kind == U_VMA_SHMEM_PRIVATE)
 		return true;
 	if (v->kind == U_VMA_ANON)
 		return !(mode & UFFDIO_REGISTER_MODE_MINOR);
@@ -69,8 +69,8 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	size_t n = (end - start) / u_page;
 	int err;
 
-	if (v->kind == U_VMA_SHMEM) {
-		r.mem = U_MEM_SHMEM;
+	if (v->kind == U_VMA_SHMEM || v->kind == U_VMA_SHMEM_PRIVATE) {
+		r.mem = v->kind == U_VMA_SHMEM ? U_MEM_SHMEM : U_MEM_SHMEM_PRIVATE;
 		r.memfd = u_vma_open_file(v);
 		if (r.memfd < 0)
 			return -errno;
@@ -123,12 +123,15 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 		return err;
 	const uintptr_t start = arg->range.start, end = start + arg->range.len;
 
+	u_ctx_reap();
 	u_range_lock();
 	n = u_vmas_in(start, end, &vmas);
 	err = n < 0 ? n : n == 0 ? -EINVAL : 0;
 	for (int i = 0; i < n && !err; i++) {
 		if (!can_userfault(&vmas[i], mode))
 			err = -EINVAL;
+		else if (!u_vma_maywrite(&vmas[i]))
+			err = -EPERM;
 		else if (busy(u_ctx_index(ctx), vmas[i].start > start ? vmas[i].start : start,
 			      vmas[i].end < end ? vmas[i].end : end))
 			err = -EBUSY;

@@ -29,6 +29,7 @@
 #endif
 
 long u_page;
+const char u_zero_page[U_ZERO_LEN] __attribute__((aligned(65536)));
 static int use_guard;
 static _Atomic int mem_fd = -1;      /* /proc/self/mem */
 static _Atomic int pagemap_fd = -1;  /* /proc/self/pagemap */
@@ -131,7 +132,7 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 	ssize_t done;
 	int err = 0;
 
-	if (!src && !shared) {
+	if (src == u_zero_page && !shared) {
 		/* A zero page: opening the trap is enough, and atomic. */
 		if (use_guard && madvise((void *)addr, len, MADV_GUARD_REMOVE))
 			return sys_err();
@@ -176,37 +177,37 @@ int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp)
 	return 0;
 }
 
-int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
-		    unsigned char *vec)
+/* Pages of a shmem file in the page cache: SEEK_DATA finds them. */
+static int cached_pages(const struct u_range *r, uintptr_t addr, size_t n,
+			unsigned char *vec)
 {
-	size_t n = len / u_page;
+	const off_t off = r->file_off + (off_t)(addr - r->start);
 
-	if (r->mem == U_MEM_SHMEM) {
-		/* In the page cache?  SEEK_DATA on shmem finds cached pages. */
-		off_t off = r->file_off + (off_t)(addr - r->start);
-		for (size_t i = 0; i < n; i++) {
-			off_t pos = off + (off_t)(i * u_page);
-			off_t data = lseek(r->memfd, pos, SEEK_DATA);
-			vec[i] = data == pos;
-			if (data < 0 && errno != ENXIO)
-				return sys_err();
-			if (data > pos) {
-				/* A hole up to data: skip it. */
-				size_t skip = (size_t)(data - pos) / u_page;
-				for (size_t j = 1; j < skip && i + j < n; j++)
-					vec[i + j] = 0;
-				i += skip ? skip - 1 : 0;
-			} else if (data < 0) {
-				memset(vec + i, 0, n - i);
-				break;
-			}
-		}
-		return 0;
+	memset(vec, 0, n);
+	for (size_t i = 0; i < n;) {
+		off_t pos = off + (off_t)(i * u_page);
+		off_t data = lseek(r->memfd, pos, SEEK_DATA);
+		if (data < 0)
+			return errno == ENXIO ? 0 : sys_err();
+		size_t at = (size_t)(data - off) / u_page;
+		if (at >= n)
+			return 0;
+		off_t hole = lseek(r->memfd, data, SEEK_HOLE);
+		size_t to = hole < 0 ? n : (size_t)(hole - off + u_page - 1) / u_page;
+		for (i = at; i < to && i < n; i++)
+			vec[i] = 1;
 	}
+	return 0;
+}
+
+/* Pages mapped in this process (present or swapped), or-ed into vec. */
+static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
+{
 	int fd = proc_fd(&pagemap_fd, "/proc/self/pagemap", O_RDONLY);
+	uint64_t buf[512];
+
 	if (fd < 0)
 		return sys_err();
-	uint64_t buf[512];
 	for (size_t i = 0; i < n;) {
 		size_t chunk = n - i < 512 ? n - i : 512;
 		off_t off = (off_t)((addr / u_page + i) * sizeof(uint64_t));
@@ -214,9 +215,29 @@ int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 		if (got <= 0)
 			return got < 0 ? sys_err() : -EIO;
 		chunk = (size_t)got / sizeof(uint64_t);
+		/* Present (bit 63), or swapped (62) but not a guard marker (58). */
 		for (size_t j = 0; j < chunk; j++)
-			vec[i + j] = (buf[j] >> 62) & 3 ? 1 : 0;  /* present or swapped */
+			vec[i + j] |= (buf[j] >> 63) ||
+				      ((buf[j] >> 62) & 1 && !((buf[j] >> 58) & 1));
 		i += chunk;
 	}
 	return 0;
+}
+
+int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
+		    unsigned char *vec)
+{
+	const size_t n = len / u_page;
+
+	switch (r->mem) {
+	case U_MEM_SHMEM:
+		return cached_pages(r, addr, n, vec);
+	case U_MEM_SHMEM_PRIVATE: {
+		int err = cached_pages(r, addr, n, vec);
+		return err ? err : mapped_pages(addr, n, vec);
+	}
+	default:
+		memset(vec, 0, n);
+		return mapped_pages(addr, n, vec);
+	}
 }

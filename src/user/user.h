@@ -60,7 +60,9 @@ int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg);
 static inline int u_ctx_index(const struct u_ctx *ctx) { return (int)(ctx - u_ctxs); }
 
 /* ---- registered ranges (range.c) ---- */
-enum u_mem { U_MEM_ANON, U_MEM_SHMEM };
+/* Anonymous private memory; a shared mapping of shmem (filled through the
+ * file); a private mapping of shmem (page cache below, private pages above). */
+enum u_mem { U_MEM_ANON, U_MEM_SHMEM, U_MEM_SHMEM_PRIVATE };
 
 /* Per-page state, one byte per page. */
 #define U_PG_MISSING  0   /* no page: a trap is armed (MISSING mode) */
@@ -77,7 +79,7 @@ struct u_range {
 	uint64_t mode;            /* UFFDIO_REGISTER_MODE_* */
 	int prot;                 /* the mapping's protection at registration */
 	enum u_mem mem;
-	int memfd;                /* shmem: an fd on the file, for COPY */
+	int memfd;                /* shmem: an fd on the file */
 	off_t file_off;           /* shmem: file offset of start */
 	_Atomic uint8_t *pages;   /* state of each page, index (addr-start)/page */
 	void *pages_base;         /* the shared state array pages points into */
@@ -118,9 +120,11 @@ const char *u_trap_mechanism(void);
 int u_trap_arm(const struct u_range *r, uintptr_t addr, size_t len);
 /* Open the trap: the pages become ordinary (absent pages read as zero). */
 int u_trap_disarm(const struct u_range *r, uintptr_t addr, size_t len);
-/* Fill [addr, addr+len) with src (NULL: zeros; shmem needs a real buffer)
- * atomically and open the trap.  Returns the pages filled, or -errno when
- * none was. */
+/* Fill [addr, addr+len) with src atomically and open the trap; src ==
+ * u_zero_page fills zeros (at most U_ZERO_LEN bytes for shared memory).
+ * Returns the pages filled, or -errno when none was. */
+#define U_ZERO_LEN 65536
+extern const char u_zero_page[U_ZERO_LEN];
 int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		size_t len, bool wp);
 /* Which pages of [addr, addr+len) are present: vec[i] = 1/0. 0 or -errno. */
@@ -162,5 +166,8 @@ int u_validate_range(uint64_t start, uint64_t len, bool aligned_start);
 
 /* Tear down a context whose last fd was closed. */
 void u_ctx_release(struct u_ctx *ctx);
+/* Release now the contexts whose last fd is closed (the monitor thread does
+ * it too, a moment later): a close(2) is then visible at once to REGISTER. */
+void u_ctx_reap(void);
 
 #endif

@@ -16,6 +16,7 @@ uint64_t t_api_features, t_api_ioctls;
 static int obs_fd = -1;   /* memfd: the observables of this half */
 static int note_fd = -1;  /* memfd: failures and the skip reason */
 static int failed;
+static int obs_paused;    /* inside a t_limit_begin() block */
 
 #define TIME_LIMIT_S 30
 
@@ -37,6 +38,8 @@ void t_obs(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (obs_paused)
+		return;
 	va_start(ap, fmt);
 	vwrite(obs_fd, fmt, ap);
 	va_end(ap);
@@ -74,6 +77,30 @@ void t_skip(const char *fmt, ...)
 	vwrite(note_fd, fmt, ap);
 	va_end(ap);
 	_exit(77);
+}
+
+int t_limit_begin(const char *name)
+{
+	if (t_backend == UFFD_BACKEND_USER) {
+		dprintf(note_fd, "documented limit: %s\n", name);
+		return 0;
+	}
+	obs_paused = 1;
+	return 1;
+}
+
+void t_limit_end(void)
+{
+	obs_paused = 0;
+}
+
+void t_limit(const char *name)
+{
+	if (t_backend != UFFD_BACKEND_USER)
+		return;
+	if (failed)
+		_exit(1);
+	t_skip("documented limit: %s", name);
 }
 
 const char *t_errname(int err)

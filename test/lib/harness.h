@@ -66,6 +66,20 @@ void t_fatal_at(const char *file, int line, const char *fmt, ...)
 	do { if (!(cond)) t_fatal_at(__FILE__, __LINE__, "assertion %s failed (errno %s)", \
 				     #cond, t_errname(errno)); } while (0)
 
+/* Behaviour where the user backend differs by a documented limit (named in
+ * the README's limits table).  t_limit(): the rest of the scenario is beyond
+ * it; the user half stops here, skipped with the limit's name (or failed, if
+ * an expectation already failed).  A block within a scenario:
+ *     if (t_limit_begin("read(2) shorter than a message")) {
+ *             ...checks...
+ *             t_limit_end();
+ *     }
+ * runs on the kernel only (its expectations count there, its observables are
+ * not compared); the user half names the limit in its PASS line. */
+void t_limit(const char *name);
+int t_limit_begin(const char *name);
+void t_limit_end(void);
+
 /* "EINVAL" for EINVAL, ... */
 const char *t_errname(int err);
 
