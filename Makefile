@@ -75,8 +75,12 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libuffd.a $(LDLIBS)
 
+# The user backend owns SIGSEGV: AddressSanitizer must let it.
+TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \
+	UBSAN_OPTIONS=print_stacktrace=1 TSAN_OPTIONS=report_signal_unsafe=0
+
 test: all $(TEST_BIN)
-	@test/run.sh $(BUILD)/test
+	@$(TEST_ENV) test/run.sh $(BUILD)/test
 
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done

@@ -3,14 +3,17 @@
  * Threads blocked in a fault.  Each takes a slot (address, context, a futex
  * word), publishes it, checks once more that it must wait, sends its message
  * and sleeps; a resolver marks matching slots woken and calls FUTEX_WAKE only
- * for sleepers.  A waiter spins briefly first: on a multi-core machine the
- * resolution often arrives sooner than a sleep and a cross-CPU wake-up cost.
+ * for sleepers.  A waiter polls its slot for a while first, yielding the CPU
+ * between looks: a resolver on another CPU often answers sooner than a sleep
+ * and a cross-CPU wake-up would cost, and a resolver waiting for this CPU
+ * gets it at once.
  * The slot word carries a tag renewed at every claim, so a resolver that read
  * a slot just before it was freed and claimed again cannot wake the new owner.
  */
 #include <errno.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -30,7 +33,7 @@ struct slot {
 static struct slot slots[U_MAX_WAITERS];
 static _Atomic int slots_used;   /* high-water mark */
 
-#define SPIN_ROUNDS 20000
+#define SPIN_NS 50000     /* how long a waiter polls before it sleeps */
 
 static inline void cpu_relax(void)
 {
@@ -83,10 +86,19 @@ void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *
 		goto out;
 	if (u_ctx_send(c, msg) < 0)
 		goto out;
-	for (int i = 0; i < SPIN_ROUNDS; i++) {
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0;; i++) {
 		if (ST(atomic_load_explicit(&s->word, memory_order_acquire)) == SLOT_WOKEN)
 			goto out;
-		cpu_relax();
+		if (i < 64) {
+			cpu_relax();
+			continue;
+		}
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS)
+			break;
 	}
 	int w = WORD(tag, SLOT_WAITING);
 	if (atomic_compare_exchange_strong(&s->word, &w, WORD(tag, SLOT_SLEEPING)))
