@@ -43,6 +43,21 @@ static void vacate(uintptr_t src)
 	}
 }
 
+/* Registering splits the kernel's mappings at the range's ends; ours are
+ * not split, so a run crossing a registration boundary crosses a mapping. */
+static bool crosses_registration(uintptr_t start, size_t len)
+{
+	struct u_range r;
+	uintptr_t base = u_range_find(start, &r) ? r.start : 0;
+
+	for (uintptr_t a = start + u_page; a < start + len; a += u_page) {
+		uintptr_t here = u_range_find(a, &r) ? r.start : 0;
+		if (here != base)
+			return true;
+	}
+	return false;
+}
+
 static int check_areas(int ctx, uintptr_t dst, uintptr_t src, size_t len, struct u_range *r)
 {
 	struct u_vma dv, sv;
@@ -52,7 +67,8 @@ static int check_areas(int ctx, uintptr_t dst, uintptr_t src, size_t len, struct
 		err = vma_at(src, &sv);
 	if (err)
 		return err;
-	if (sv.shared || dv.shared || src + len > sv.end || dst + len > dv.end)
+	if (sv.shared || dv.shared || src + len > sv.end || dst + len > dv.end ||
+	    crosses_registration(src, len))
 		return -EINVAL;
 	if (sv.prot != dv.prot || !(sv.prot & PROT_WRITE))
 		return -EINVAL;
