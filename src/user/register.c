@@ -139,9 +139,14 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 	for (int i = 0; i < n && !err; i++) {
 		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
 		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
-		/* Registering again replaces this context's registration. */
+		/* Registering again replaces this context's registration; the
+		 * mapping's protection is the registered one, not our traps'. */
+		struct u_range old;
+		struct u_vma v = vmas[i];
+		if (u_range_find(s, &old) && old.ctx == u_ctx_index(ctx))
+			v.prot = old.prot;
 		u_range_remove_span(u_ctx_index(ctx), s, e);
-		err = add_piece(ctx, &vmas[i], s, e, mode);
+		err = add_piece(ctx, &v, s, e, mode);
 	}
 	u_range_unlock();
 	free(vmas);

@@ -152,21 +152,23 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		done = 0;
 	}
 	done &= ~(ssize_t)(u_page - 1);
+	if (done && (!use_guard || !shared || wp) && mprotect((void *)addr, done, prot)) {
+		/* Cannot open it (ENOMEM: vm.max_map_count): the pages stay
+		 * trapped and absent, and the caller gets the error. */
+		err = sys_err();
+		done = 0;
+	}
 	if (use_guard) {
 		/* Pages not written get their marker back. */
 		if ((size_t)done < len)
 			madvise((void *)(addr + done), len - done, MADV_GUARD_INSTALL);
 		if (shared && done)
 			madvise((void *)addr, done, MADV_GUARD_REMOVE);
-		if ((!shared || wp) && done && mprotect((void *)addr, done, prot))
-			err = sys_err();
 		if (!shared && (size_t)done < len)
 			mprotect((void *)(addr + done), len - done, r->prot);
-	} else if (done && mprotect((void *)addr, done, prot)) {
-		err = sys_err();
 	}
-	if (err && !done)
-		return err;
+	if (!done)
+		return err ? err : -EFAULT;
 	return (int)(done / u_page);
 }
 

@@ -339,10 +339,15 @@ int t_main(const char *name, void (*scenario)(void))
 	t_page = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	struct half k = run_half(scenario, UFFD_BACKEND_KERNEL);
+	/* T_ONLY=kernel|user runs one half (for a debugger). */
+	const char *only = getenv("T_ONLY");
+	struct half skipped = { 77, "", "not run (T_ONLY)" };
+	struct half k = only && !strcmp(only, "user") ? skipped
+			: run_half(scenario, UFFD_BACKEND_KERNEL);
 	report(name, "kernel", k.status, k.note);
 
-	struct half u = run_half(scenario, UFFD_BACKEND_USER);
+	struct half u = only && !strcmp(only, "kernel") ? skipped
+			: run_half(scenario, UFFD_BACKEND_USER);
 	if (u.status == 0 && k.status == 0 && strcmp(k.obs, u.obs)) {
 		char diff[1024];
 		first_difference(k.obs, u.obs, diff, sizeof(diff));
