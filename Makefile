@@ -1,6 +1,6 @@
 # libuffd — plain GNU Make.
 #   make                 build/libuffd.a, build/libuffd.so, build/uffd
-#   make test            build and run the suite
+#   make test            build and run the suite (make tests: only build it)
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
 #   make bench           the benchmarks
 #   make install PREFIX=/usr/local
@@ -79,6 +79,8 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
 TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \
 	UBSAN_OPTIONS=print_stacktrace=1 TSAN_OPTIONS=report_signal_unsafe=0
 
+tests: all $(TEST_BIN) $(BENCH_BIN)
+
 test: all $(TEST_BIN)
 	@$(TEST_ENV) test/run.sh $(BUILD)/test
 
@@ -107,5 +109,5 @@ install: all
 clean:
 	rm -rf build build-asan build-ubsan build-tsan
 
-.PHONY: all test bench install clean asan ubsan tsan
+.PHONY: all tests test bench install clean asan ubsan tsan
 .SECONDARY:

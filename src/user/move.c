@@ -67,6 +67,13 @@ static int check_areas(int ctx, uintptr_t dst, uintptr_t src, size_t len, struct
 		err = vma_at(src, &sv);
 	if (err)
 		return err;
+	/* Our traps split mappings and change protections: a registered
+	 * page's mapping is its range, with the range's protection. */
+	struct u_range reg;
+	if (u_range_find(dst, &reg))
+		dv.prot = reg.prot, dv.end = reg.end;
+	if (u_range_find(src, &reg))
+		sv.prot = reg.prot, sv.end = reg.end;
 	if (sv.shared || dv.shared || src + len > sv.end || dst + len > dv.end ||
 	    crosses_registration(src, len))
 		return -EINVAL;
