@@ -20,7 +20,7 @@
 static struct sigaction prev_segv;
 static _Atomic int installed;
 
-#define TLS __thread __attribute__((tls_model("initial-exec")))
+TLS sigjmp_buf *u_fixup;
 static TLS uintptr_t last_addr;
 static TLS unsigned repeats;
 
@@ -169,6 +169,11 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	u_range_enter();
 	if (!u_range_find(addr, &r)) {
 		u_range_leave();
+		if (u_fixup) {
+			/* libuffd copying an ioctl argument: that is EFAULT. */
+			errno = saved_errno;
+			siglongjmp(*u_fixup, 1);
+		}
 		goto not_ours;
 	}
 	const uintptr_t page = addr & ~(uintptr_t)(u_page - 1);

@@ -142,6 +142,11 @@ void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *
 void u_wake(int ctx, uintptr_t start, uintptr_t end);
 
 /* ---- faults (fault.c) ---- */
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+/* Set while libuffd copies an ioctl argument: a fault outside any range
+ * jumps here instead of reaching the program's handler. */
+#include <setjmp.h>
+extern TLS sigjmp_buf *u_fixup;
 int u_fault_install(void);
 /* Does a fault of this kind (UFFD_PAGEFAULT_FLAG_*) on page still wait? */
 bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags);

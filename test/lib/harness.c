@@ -82,7 +82,14 @@ void t_skip(const char *fmt, ...)
 int t_limit_begin(const char *name)
 {
 	if (t_backend == UFFD_BACKEND_USER) {
-		dprintf(note_fd, "documented limit: %s\n", name);
+		static const char *named[16];
+		size_t i = 0;
+		while (i < 16 && named[i] && strcmp(named[i], name))
+			i++;
+		if (i < 16 && !named[i]) {
+			named[i] = name;
+			dprintf(note_fd, "documented limit: %s\n", name);
+		}
 		return 0;
 	}
 	obs_paused = 1;
