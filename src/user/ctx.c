@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -48,7 +49,7 @@ int uffd_user_owns(int fd)
 	return u_ctx_of_fd(fd) != NULL;
 }
 
-int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg)
+static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 {
 	for (;;) {
 		if (atomic_load(&ctx->state) != U_CTX_READY)
@@ -70,6 +71,16 @@ int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg)
 	}
 }
 
+int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg)
+{
+	/* Counted, so that a release cannot close the socket (and its number
+	 * be reused) while a faulting thread writes to it. */
+	atomic_fetch_add(&ctx->senders, 1);
+	int ret = send_msg(ctx, msg);
+	atomic_fetch_sub(&ctx->senders, 1);
+	return ret;
+}
+
 /* Release a context: unregister its ranges, wake its faults, free the slot. */
 void u_ctx_release(struct u_ctx *ctx)
 {
@@ -86,6 +97,8 @@ void u_ctx_release(struct u_ctx *ctx)
 	u_wake(u_ctx_index(ctx), 0, UINTPTR_MAX);
 	if (monitor_epoll >= 0)
 		epoll_ctl(monitor_epoll, EPOLL_CTL_DEL, ctx->sock, NULL);
+	while (atomic_load(&ctx->senders))
+		sched_yield();
 	close(ctx->sock);
 	ctx->sock = -1;
 	pthread_mutex_lock(&ctx_lock);

@@ -146,15 +146,20 @@ static void pages_get(void *base)
 	((struct pages_hdr *)base)->refs++;
 }
 
+/* Wait until no reader can still hold a range removed before the call. */
+static void quiesce(void)
+{
+	while (atomic_load(&readers))
+		sched_yield();
+}
+
 static void pages_put(void *base)
 {
 	struct pages_hdr *h = base;
 
 	if (--h->refs)
 		return;
-	/* No reader may still hold a pointer into it. */
-	while (atomic_load(&readers))
-		sched_yield();
+	quiesce();
 	munmap(h, h->bytes);
 }
 
@@ -198,12 +203,14 @@ static void drop(int i)
 {
 	void *base = ranges[i].pages_base;
 
-	if (ranges[i].mem != U_MEM_ANON)
-		close(ranges[i].memfd);
 	u_trap_disarm(&ranges[i], ranges[i].start, ranges[i].end - ranges[i].start);
 	write_begin();
 	atomic_store(&live[i], 0);
 	write_end();
+	if (ranges[i].mem != U_MEM_ANON) {
+		quiesce();   /* a COPY may still be writing through the file */
+		close(ranges[i].memfd);
+	}
 	pages_put(base);
 }
 

@@ -49,6 +49,7 @@ struct u_ctx {
 	ino_t ino;
 	uint64_t features;        /* enabled by UFFDIO_API */
 	_Atomic int api_busy;     /* UFFDIO_API in progress (it may run once) */
+	_Atomic int senders;      /* threads inside u_ctx_send(): sock stays open */
 };
 
 extern struct u_ctx u_ctxs[U_MAX_CTX];
