@@ -78,7 +78,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
 # The user backend owns SIGSEGV: AddressSanitizer must let it.
 TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
-	TSAN_OPTIONS=report_signal_unsafe=0:handle_segv=0:handle_sigbus=0:suppressions=$(CURDIR)/test/tsan.supp
+	TSAN_OPTIONS=report_signal_unsafe=0:handle_segv=0:handle_sigbus=0:die_after_fork=0:suppressions=$(CURDIR)/test/tsan.supp
 
 tests: all $(TEST_BIN) $(BENCH_BIN)
 

@@ -30,7 +30,9 @@ static void scenario(void)
 {
 	fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_MOVE);
 	char *dst = t_map(8 * t_page);
-	char *src = t_map(8 * t_page);
+	/* src ends at a hole, whatever else the process has mapped. */
+	char *src = t_map(9 * t_page);
+	munmap(src + 8 * t_page, t_page);
 	uint64_t d = (uintptr_t)dst, s = (uintptr_t)src;
 	for (int i = 0; i < 6; i++)
 		t_fill(src + i * t_page, t_page, 100 + i);  /* src pages 0-5 present */

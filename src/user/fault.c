@@ -68,16 +68,16 @@ static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, voi
 		act->sa_handler(sig);
 }
 
-/* The default action for a synchronous signal: the process dies of it. */
+/* The default action for a synchronous signal: the process dies of it.
+ * Straight to the kernel, past any interposed sigaction (sanitizers). */
 static void die_of(int sig, siginfo_t *si)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigset_t set;
+	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; }
+		dfl = { SIG_DFL, 0, NULL, 0 };
+	uint64_t unblock = 1ULL << (sig - 1);
 
-	sigaction(sig, &dfl, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
+	syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, sizeof(uint64_t));
 	si->si_signo = sig;
 	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), sig, si);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "maps.h"
+#include "user.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
@@ -120,6 +121,19 @@ int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out)
 		struct u_vma cur;
 		if (parse_line(line, &cur) < 0 || cur.end <= start || cur.start >= end)
 			continue;
+		/* Our own traps split mappings and change their protection;
+		 * inside a registered range the protection is the range's. */
+		struct u_range r;
+		if (u_range_find(cur.start, &r) && cur.end <= r.end)
+			cur.prot = r.prot;
+		/* One entry per run the kernel would see as one mapping. */
+		if (n && v[n - 1].end == cur.start && v[n - 1].prot == cur.prot &&
+		    v[n - 1].shared == cur.shared && v[n - 1].ino == cur.ino &&
+		    v[n - 1].dev == cur.dev && !strcmp(v[n - 1].path, cur.path) &&
+		    (!cur.ino || v[n - 1].offset + (off_t)(cur.start - v[n - 1].start) == cur.offset)) {
+			v[n - 1].end = cur.end;
+			continue;
+		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 8;
 			struct u_vma *nv = realloc(v, cap * sizeof(*v));

@@ -156,6 +156,11 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		/* Cannot open it (ENOMEM: vm.max_map_count): the pages stay
 		 * trapped and absent, and the caller gets the error. */
 		err = sys_err();
+		if (shared)
+			fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  r->file_off + (off_t)(addr - r->start), done);
+		else
+			madvise((void *)addr, done, MADV_DONTNEED);
 		done = 0;
 	}
 	if (use_guard) {
