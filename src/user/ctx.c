@@ -137,6 +137,7 @@ static void *monitor(void *arg)
  * userfaultfd. */
 static void child_after_fork(void)
 {
+	u_arena_after_fork();
 	u_range_after_fork();
 	u_trap_after_fork();
 	u_range_drop_ctx(-1);

@@ -108,12 +108,13 @@ int u_vma_maywrite(const struct u_vma *v)
 	return 1;
 }
 
-int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out)
+int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[512];
 	struct u_vma *v = NULL;
 	int n = 0, cap = 0;
+	uintptr_t in_range = 0;
 
 	if (!f)
 		return -errno;
@@ -121,33 +122,48 @@ int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out)
 		struct u_vma cur;
 		if (parse_line(line, &cur) < 0 || cur.end <= start || cur.start >= end)
 			continue;
-		/* Our own traps split mappings and change their protection;
-		 * inside a registered range the protection is the range's. */
+		/* libuffd's own memory is not the program's. */
+		if (u_arena_owns(cur.start))
+			continue;
+		/* Our traps split a registered range into mappings of other
+		 * protections; the kernel's mapping is the range, with its
+		 * protection. */
 		struct u_range r;
-		if (u_range_find(cur.start, &r) && cur.end <= r.end)
+		uintptr_t in = 0;
+		if (u_range_find(cur.start, &r) && cur.end <= r.end) {
 			cur.prot = r.prot;
-		/* One entry per run the kernel would see as one mapping. */
-		if (n && v[n - 1].end == cur.start && v[n - 1].prot == cur.prot &&
-		    v[n - 1].shared == cur.shared && v[n - 1].ino == cur.ino &&
-		    v[n - 1].dev == cur.dev && !strcmp(v[n - 1].path, cur.path) &&
-		    (!cur.ino || v[n - 1].offset + (off_t)(cur.start - v[n - 1].start) == cur.offset)) {
+			in = r.start;
+		}
+		if (n && in && in_range == in && v[n - 1].end == cur.start) {
 			v[n - 1].end = cur.end;
 			continue;
 		}
+		in_range = in;
 		if (n == cap) {
-			cap = cap ? 2 * cap : 8;
-			struct u_vma *nv = realloc(v, cap * sizeof(*v));
+			size_t ncap = cap ? 2 * cap : 64;
+			struct u_vma *nv = u_arena_alloc(ncap * sizeof(*v));
 			if (!nv) {
-				free(v);
+				u_vmas_free(v, cap);
 				fclose(f);
 				return -ENOMEM;
 			}
+			if (v)
+				memcpy(nv, v, n * sizeof(*v));
+			u_vmas_free(v, cap);
 			v = nv;
+			cap = ncap;
 		}
 		classify(&cur);
 		v[n++] = cur;
 	}
 	fclose(f);
 	*out = v;
+	*capacity = cap;
 	return n;
+}
+
+void u_vmas_free(struct u_vma *v, int capacity)
+{
+	if (v)
+		u_arena_free(v, capacity * sizeof(*v));
 }

@@ -19,9 +19,11 @@ struct u_vma {
 	char path[256];
 };
 
-/* The mappings that overlap [start, end), in address order: their count
- * (*out to free()), or -errno. */
-int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out);
+/* The mappings that overlap [start, end), in address order, as the kernel
+ * sees them (libuffd's own memory left out): their count, or -errno.  Free
+ * *out with u_vmas_free(*out, *capacity). */
+int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity);
+void u_vmas_free(struct u_vma *v, int capacity);
 /* Whether the mapping could be made writable (the kernel's VM_MAYWRITE). */
 int u_vma_maywrite(const struct u_vma *v);
 /* An fd (O_RDWR) on the file a shared mapping maps, or -1. */

@@ -18,17 +18,12 @@
 static int vma_at(uintptr_t addr, struct u_vma *out)
 {
 	struct u_vma *v = NULL;
-	int n = u_vmas_in(addr, addr + 1, &v);
+	int cap = 0, n = u_vmas_in(addr, addr + 1, &v, &cap);
 
-	if (n < 0)
-		return n;
-	if (n == 0) {
-		free(v);
-		return -ENOENT;
-	}
-	*out = v[0];
-	free(v);
-	return 0;
+	if (n > 0)
+		*out = v[0];
+	u_vmas_free(v, cap);
+	return n < 0 ? n : n == 0 ? -ENOENT : 0;
 }
 
 /* Discard the source page; a registered MISSING page traps again. */

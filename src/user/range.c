@@ -124,10 +124,9 @@ _Atomic uint8_t *u_pages_alloc(size_t npages)
 {
 	size_t bytes = (sizeof(struct pages_hdr) + npages + u_page - 1) & ~(size_t)(u_page - 1);
 	/* Untouched parts of a sparse range cost nothing: zero means MISSING. */
-	struct pages_hdr *h = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	struct pages_hdr *h = u_arena_alloc(bytes);
 
-	if (h == MAP_FAILED)
+	if (!h)
 		return NULL;
 	h->refs = 0;
 	h->bytes = bytes;
@@ -138,7 +137,7 @@ void u_pages_free(_Atomic uint8_t *pages)
 {
 	struct pages_hdr *h = (struct pages_hdr *)pages - 1;
 
-	munmap(h, h->bytes);
+	u_arena_free(h, h->bytes);
 }
 
 static void pages_get(void *base)
@@ -160,7 +159,7 @@ static void pages_put(void *base)
 	if (--h->refs)
 		return;
 	quiesce();
-	munmap(h, h->bytes);
+	u_arena_free(h, h->bytes);
 }
 
 struct u_range *u_range_at(int i)

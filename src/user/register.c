@@ -77,7 +77,7 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		r.file_off = v->offset + (off_t)(start - v->start);
 	}
 	r.pages = u_pages_alloc(n);
-	unsigned char *present = malloc(n ? n : 1);
+	unsigned char *present = u_arena_alloc(n ? n : 1);
 	if (!r.pages || !present) {
 		err = -ENOMEM;
 		goto fail;
@@ -99,10 +99,11 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		u_trap_disarm(&r, start, end - start);
 		goto fail;
 	}
-	free(present);
+	u_arena_free(present, n ? n : 1);
 	return 0;
 fail:
-	free(present);
+	if (present)
+		u_arena_free(present, n ? n : 1);
 	if (r.memfd >= 0)
 		close(r.memfd);
 	if (r.pages)
@@ -114,7 +115,7 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 {
 	const uint64_t mode = arg->mode;
 	struct u_vma *vmas = NULL;
-	int n, err;
+	int n, cap = 0, err;
 
 	if (!mode || (mode & ~MODES))
 		return -EINVAL;
@@ -125,7 +126,7 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 
 	u_ctx_reap();
 	u_range_lock();
-	n = u_vmas_in(start, end, &vmas);
+	n = u_vmas_in(start, end, &vmas, &cap);
 	err = n < 0 ? n : n == 0 ? -EINVAL : 0;
 	for (int i = 0; i < n && !err; i++) {
 		if (!can_userfault(&vmas[i], mode))
@@ -149,7 +150,7 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 		err = add_piece(ctx, &v, s, e, mode);
 	}
 	u_range_unlock();
-	free(vmas);
+	u_vmas_free(vmas, cap);
 	if (err)
 		return err;
 	uint64_t ioctls = UFFD_API_RANGE_IOCTLS;
@@ -164,7 +165,7 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 {
 	struct u_vma *vmas = NULL;
-	int n, err;
+	int n, cap = 0, err;
 
 	err = u_validate_range(arg->start, arg->len, true);
 	if (err)
@@ -172,7 +173,7 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 	const uintptr_t start = arg->start, end = start + arg->len;
 
 	u_range_lock();
-	n = u_vmas_in(start, end, &vmas);
+	n = u_vmas_in(start, end, &vmas, &cap);
 	err = n < 0 ? n : n == 0 ? -EINVAL : 0;
 	for (int i = 0; i < n && !err; i++) {
 		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
@@ -185,7 +186,7 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 	if (!err)
 		u_range_remove_span(u_ctx_index(ctx), start, end);
 	u_range_unlock();
-	free(vmas);
+	u_vmas_free(vmas, cap);
 	if (!err)
 		/* Faults blocked in the range retry and find ordinary memory. */
 		u_wake(u_ctx_index(ctx), start, end);

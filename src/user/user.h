@@ -2,6 +2,7 @@
 /*
  * The user backend: the userfaultfd ABI implemented in user space.
  *
+ *   arena.c    libuffd's own memory, out of the program's address ranges
  *   ctx.c      the fd (one end of a socket pair; libuffd keeps the other),
  *              the context table, and the monitor that notices the last close
  *   range.c    the registry of registered ranges, readable from a signal handler
@@ -59,6 +60,13 @@ struct u_ctx *u_ctx_of_fd(int fd);
 /* Queue a message; 0, or -1 when the reader is gone. Async-signal-safe. */
 int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg);
 static inline int u_ctx_index(const struct u_ctx *ctx) { return (int)(ctx - u_ctxs); }
+
+/* ---- libuffd's own memory (arena.c): zeroed, page-granular, never a
+ * mapping of its own ---- */
+void *u_arena_alloc(size_t bytes);
+void u_arena_free(void *p, size_t bytes);
+void u_arena_after_fork(void);
+int u_arena_owns(uintptr_t addr);
 
 /* ---- registered ranges (range.c) ---- */
 /* Anonymous private memory; a shared mapping of shmem (filled through the

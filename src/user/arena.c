@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libuffd's own memory, kept out of the program's way.  Memory that mmap()
+ * or malloc() hand out may land in a hole of a range the program registers
+ * next, and libuffd must never trap (or count as the program's) its own page
+ * states.  So it takes one large reservation up front (MAP_NORESERVE: pages
+ * cost nothing until touched) and carves its allocations from it: they never
+ * create a mapping of their own, which also keeps working when the process
+ * is at vm.max_map_count.  Freed blocks go back to the kernel (MADV_DONTNEED)
+ * and to a free list of exact sizes.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "user.h"
+
+#define ARENA_SIZE (64ULL << 30)
+
+static char *arena;
+static size_t used;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct free_block {
+	struct free_block *next;
+	size_t bytes;
+};
+static struct free_block *free_list;
+
+static size_t round_up(size_t n)
+{
+	return (n + u_page - 1) & ~(size_t)(u_page - 1);
+}
+
+void *u_arena_alloc(size_t bytes)
+{
+	void *p = NULL;
+
+	bytes = round_up(bytes);
+	pthread_mutex_lock(&lock);
+	if (!arena) {
+		void *a = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (a != MAP_FAILED)
+			arena = a;
+	}
+	for (struct free_block **b = &free_list; *b; b = &(*b)->next) {
+		if ((*b)->bytes == bytes) {
+			p = *b;
+			*b = (*b)->next;
+			memset(p, 0, sizeof(struct free_block));
+			break;
+		}
+	}
+	if (!p && arena && used + bytes <= ARENA_SIZE) {
+		p = arena + used;
+		used += bytes;
+	}
+	pthread_mutex_unlock(&lock);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+void u_arena_free(void *p, size_t bytes)
+{
+	struct free_block *b = p;
+
+	bytes = round_up(bytes);
+	madvise(p, bytes, MADV_DONTNEED);   /* zero again when reused */
+	pthread_mutex_lock(&lock);
+	b->next = free_list;
+	b->bytes = bytes;
+	free_list = b;
+	pthread_mutex_unlock(&lock);
+}
+
+int u_arena_owns(uintptr_t addr)
+{
+	return arena && addr >= (uintptr_t)arena && addr < (uintptr_t)arena + ARENA_SIZE;
+}
+
+void u_arena_after_fork(void)
+{
+	pthread_mutex_init(&lock, NULL);
+}
