@@ -170,8 +170,11 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	if (!u_range_find(addr, &r)) {
 		u_range_leave();
 		if (u_fixup) {
-			/* libuffd copying an ioctl argument: that is EFAULT. */
+			/* libuffd copying an ioctl argument: that is EFAULT.
+			 * Back with the signal mask of the copy (a wrapper
+			 * around this handler may have blocked more). */
 			errno = saved_errno;
+			pthread_sigmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
 			siglongjmp(*u_fixup, 1);
 		}
 		goto not_ours;
