@@ -19,7 +19,11 @@ UFFD_HIDDEN int uffd_kernel_open(int flags, char *how, size_t howlen);
 UFFD_HIDDEN int uffd_user_open(int flags);
 /* 1 if fd is a user-backend userfaultfd, else 0. Async-signal-safe. */
 UFFD_HIDDEN int uffd_user_owns(int fd);
-/* ioctl(2) on a user-backend fd: 0/positive or -1 with errno. Async-signal-safe. */
-UFFD_HIDDEN int uffd_user_ioctl(int fd, unsigned long request, void *arg);
+/* 1 if fd's number was handed out by the user backend (it may have been
+ * closed and reused since): only those numbers need checking at each ioctl. */
+UFFD_HIDDEN int uffd_user_hinted(int fd);
+/* ioctl(2) on fd if it is a user-backend fd (*handled = 1): 0/positive or -1
+ * with errno.  Async-signal-safe. */
+UFFD_HIDDEN int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled);
 
 #endif

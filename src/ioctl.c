@@ -11,8 +11,24 @@
 
 int uffd_ioctl(int fd, unsigned long request, void *arg)
 {
-	if (uffd_user_owns(fd))
-		return uffd_user_ioctl(fd, request, arg);
+	const int hinted = uffd_user_hinted(fd);
+	int handled;
+
+	/* Kernel userfaultfds go straight through, at no extra cost; a
+	 * user-backend fd under a number of its own (a dup) answers ENOTTY
+	 * there, as a socket, and is then recognised below. */
+	if (!hinted) {
+		int ret = ioctl(fd, request, arg);
+		if (ret >= 0 || errno != ENOTTY)
+			return ret;
+	}
+	int ret = uffd_user_ioctl(fd, request, arg, &handled);
+	if (handled)
+		return ret;
+	if (!hinted) {
+		errno = ENOTTY;
+		return -1;
+	}
 	return ioctl(fd, request, arg);
 }
 

@@ -49,6 +49,15 @@ int uffd_user_owns(int fd)
 	return u_ctx_of_fd(fd) != NULL;
 }
 
+/* The fd numbers uffd_user_open() returned. */
+#define HINTS 65536
+static _Atomic unsigned char hints[HINTS];
+
+int uffd_user_hinted(int fd)
+{
+	return fd >= HINTS || (fd >= 0 && atomic_load_explicit(&hints[fd], memory_order_relaxed));
+}
+
 static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 {
 	for (;;) {
@@ -241,6 +250,8 @@ int uffd_user_open(int flags)
 		uffd_set_why("epoll_ctl: %s", strerror(errno));
 		goto fail;
 	}
+	if (sv[0] < HINTS)
+		atomic_store(&hints[sv[0]], 1);
 	return sv[0];
 fail:;
 	int err = errno;

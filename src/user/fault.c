@@ -50,8 +50,9 @@ static bool fault_is_write(const ucontext_t *uc)
 static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, void *uc)
 {
 	const ucontext_t *u = uc;
-	sigset_t mask = u->uc_sigmask;
+	sigset_t mask = u->uc_sigmask, now = u->uc_sigmask;
 
+	sigaddset(&now, SIGBUS);   /* what our own sa_mask added */
 	for (int s = 1; s < NSIG; s++)
 		if (sigismember(&act->sa_mask, s) == 1)
 			sigaddset(&mask, s);
@@ -61,7 +62,8 @@ static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, voi
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
 		sigaction(sig, &dfl, NULL);
 	}
-	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	if (memcmp(&mask, &now, sizeof(mask)))
+		pthread_sigmask(SIG_SETMASK, &mask, NULL);
 	if (act->sa_flags & SA_SIGINFO)
 		act->sa_sigaction(sig, si, uc);
 	else
@@ -249,7 +251,10 @@ int u_fault_install(void)
 		/* NODEFER: a program's SIGBUS handler run from here may fault
 		 * on another registered page. */
 		sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
+		/* SIGBUS blocked, as it will be for the program's SIGBUS
+		 * handler that we run in UFFD_FEATURE_SIGBUS mode. */
 		sigemptyset(&sa.sa_mask);
+		sigaddset(&sa.sa_mask, SIGBUS);
 		ret = sigaction(SIGSEGV, &sa, &prev_segv);
 		if (!ret)
 			atomic_store(&installed, 1);

@@ -171,15 +171,14 @@ static int dispatch(struct u_ctx *ctx, unsigned long request, void *arg)
 	return -EINVAL;
 }
 
-int uffd_user_ioctl(int fd, unsigned long request, void *arg)
+int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled)
 {
 	const int saved_errno = errno;
 	struct u_ctx *ctx = u_ctx_of_fd(fd);
 
-	if (!ctx) {
-		errno = EBADF;
+	*handled = ctx != NULL;
+	if (!ctx)
 		return -1;
-	}
 	int ret = dispatch(ctx, request, arg);
 	if (ret < 0) {
 		errno = -ret;
