@@ -7,8 +7,9 @@
 static void scenario(void)
 {
 	int fd = t_uffd(O_CLOEXEC | O_NONBLOCK);
-	char *unmapped = t_map(t_page);
-	munmap(unmapped, t_page);
+	/* Inaccessible, and nothing else can be mapped there meanwhile. */
+	char *unmapped = mmap(NULL, t_page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_ASSERT(unmapped != MAP_FAILED);
 
 	T_EXPECT_ERR(uffd_ioctl(fd, UFFDIO_API, NULL), EFAULT);
 	T_EXPECT_ERR(uffd_ioctl(fd, UFFDIO_API, unmapped), EFAULT);
