@@ -15,7 +15,7 @@
  * copy_from_user()/copy_to_user() would, even from a signal handler: a fault
  * during the copy lands in the SIGSEGV handler, which jumps back here (the
  * kernel's exception tables, in user space; no system call on the way). */
-__attribute__((no_sanitize("address", "thread"), noinline))
+__attribute__((no_sanitize("address", "thread", "undefined"), noinline))
 static void copy_bytes(volatile char *to, const volatile char *from, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
