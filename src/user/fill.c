@@ -146,9 +146,7 @@ out:
 	return done ? done : err;
 }
 
-/* The common tail: store the result, wake unless told not to, and return
- * 0, or -EAGAIN after partial progress, or the error. */
-static int finish(int ctx, uintptr_t dst, size_t len, int64_t ret, bool wake,
+int u_fill_finish(int ctx, uintptr_t dst, size_t len, int64_t ret, bool wake,
 		  int64_t *result)
 {
 	*result = ret;
@@ -171,7 +169,7 @@ int u_copy(struct u_ctx *ctx, struct uffdio_copy *a, int64_t *result)
 		return err;
 	int64_t ret = mfill(a->dst, (const char *)(uintptr_t)a->src, a->len, OP_COPY,
 			    a->mode & UFFDIO_COPY_MODE_WP);
-	return finish(u_ctx_index(ctx), a->dst, a->len, ret,
+	return u_fill_finish(u_ctx_index(ctx), a->dst, a->len, ret,
 		      !(a->mode & UFFDIO_COPY_MODE_DONTWAKE), result);
 }
 
@@ -184,7 +182,7 @@ int u_zeropage(struct u_ctx *ctx, struct uffdio_zeropage *a, int64_t *result)
 	if (err)
 		return err;
 	int64_t ret = mfill(a->range.start, NULL, a->range.len, OP_ZEROPAGE, false);
-	return finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
+	return u_fill_finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
 		      !(a->mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE), result);
 }
 
@@ -197,7 +195,7 @@ int u_poison(struct u_ctx *ctx, struct uffdio_poison *a, int64_t *result)
 	if (err)
 		return err;
 	int64_t ret = mfill(a->range.start, NULL, a->range.len, OP_POISON, false);
-	return finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
+	return u_fill_finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
 		      !(a->mode & UFFDIO_POISON_MODE_DONTWAKE), result);
 }
 
@@ -211,6 +209,6 @@ int u_continue(struct u_ctx *ctx, struct uffdio_continue *a, int64_t *result)
 		return err;
 	int64_t ret = mfill(a->range.start, NULL, a->range.len, OP_CONTINUE,
 			    a->mode & UFFDIO_CONTINUE_MODE_WP);
-	return finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
+	return u_fill_finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
 		      !(a->mode & UFFDIO_CONTINUE_MODE_DONTWAKE), result);
 }

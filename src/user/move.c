@@ -135,10 +135,6 @@ int u_move(struct u_ctx *ctx, struct uffdio_move *a, int64_t *result)
 	u_range_enter();
 	int64_t ret = move_pages(u_ctx_index(ctx), a->dst, a->src, a->len, a->mode);
 	u_range_leave();
-	*result = ret;
-	if (ret < 0)
-		return (int)ret;
-	if (!(a->mode & UFFDIO_MOVE_MODE_DONTWAKE))
-		u_wake(u_ctx_index(ctx), a->dst, a->dst + (uintptr_t)ret);
-	return (uint64_t)ret == a->len ? 0 : -EAGAIN;
+	return u_fill_finish(u_ctx_index(ctx), a->dst, a->len, ret,
+			     !(a->mode & UFFDIO_MOVE_MODE_DONTWAKE), result);
 }

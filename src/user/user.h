@@ -175,6 +175,11 @@ int u_continue(struct u_ctx *ctx, struct uffdio_continue *arg, int64_t *result);
 int u_move(struct u_ctx *ctx, struct uffdio_move *arg, int64_t *result);
 int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *arg);
 int u_wake_ioctl(struct u_ctx *ctx, struct uffdio_range *arg);
+/* The tail of the filling ioctls: store ret (bytes done or -errno) in
+ * *result, wake [dst, dst+ret) if asked, and return 0, -EAGAIN after partial
+ * progress, or the error. */
+int u_fill_finish(int ctx, uintptr_t dst, size_t len, int64_t ret, bool wake,
+		  int64_t *result);
 /* The kernel's validate_range(): 0 or -EINVAL. */
 int u_validate_range(uint64_t start, uint64_t len, bool aligned_start);
 
