@@ -184,6 +184,18 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	const uintptr_t page = addr & ~(uintptr_t)(u_page - 1);
 	_Atomic uint8_t *state = &r.pages[(page - r.start) / u_page];
 	const bool write = fault_is_write(uc);
+	if (r.mem != U_MEM_ANON && (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
+		/* Shared memory may have been filled through another mapping. */
+		u_refresh_state(&r, page, 1);
+		if (!(r.mode & UFFDIO_REGISTER_MODE_MISSING) &&
+		    (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
+			/* A hole in a MINOR-only range is no userfault: the
+			 * access allocates it, as without userfaultfd. */
+			uint8_t old = U_PG_MISSING;
+			if (atomic_compare_exchange_strong(state, &old, U_PG_PRESENT))
+				u_trap_disarm(&r, page, u_page);
+		}
+	}
 	const int kind = classify(&r, atomic_load(state), write);
 	struct u_ctx *ctx = &u_ctxs[r.ctx];
 	const uint64_t features = ctx->features;

@@ -24,24 +24,34 @@ static int dst_range(uintptr_t dst, size_t len, struct u_range *r)
 	return 0;
 }
 
-/* For ranges without MISSING traps, whether pages hold data is read from the
- * kernel: record what it says. */
-static void refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
+void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 {
+	const bool shmem = r->mem != U_MEM_ANON;
+	const bool armed = r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR);
+	/* In the page cache and MINOR-registered: a minor fault's page. */
+	const uint8_t cached = shmem && (r->mode & UFFDIO_REGISTER_MODE_MINOR)
+			       ? U_PG_CACHED : U_PG_PRESENT;
 	unsigned char vec[64];
 
-	if (r->mode & UFFDIO_REGISTER_MODE_MISSING)
+	/* Anonymous pages only arrive through us while MISSING traps are armed. */
+	if (!shmem && (r->mode & UFFDIO_REGISTER_MODE_MISSING))
 		return;
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < 64 ? n - done : 64;
-		if (u_pages_present(r, addr + done * u_page, k * u_page, vec))
+		uintptr_t at = addr + done * u_page;
+		if (u_pages_present(r, at, k * u_page, vec))
 			return;
 		for (size_t i = 0; i < k; i++) {
-			_Atomic uint8_t *st = &r->pages[(addr - r->start) / u_page + done + i];
+			_Atomic uint8_t *st = &r->pages[(at - r->start) / u_page + i];
 			uint8_t old = atomic_load(st);
-			if (vec[i] && (old & U_PG_STATE) == U_PG_MISSING)
-				atomic_compare_exchange_strong(st, &old,
-					(uint8_t)((old & ~U_PG_STATE) | U_PG_PRESENT));
+			if (!vec[i] || (old & U_PG_STATE) != U_PG_MISSING ||
+			    !atomic_compare_exchange_strong(st, &old,
+					(uint8_t)((old & ~U_PG_STATE) | cached)))
+				continue;
+			/* A page that is there needs no trap (unless it is a
+			 * MINOR page, whose trap makes its minor fault). */
+			if (shmem && armed && cached == U_PG_PRESENT)
+				u_trap_disarm(r, at + i * u_page, u_page);
 		}
 		done += k;
 	}
@@ -91,7 +101,7 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 	if (err)
 		goto out;
 	const size_t first = (dst - r.start) / u_page, n = len / u_page;
-	refresh_state(&r, dst, n);
+	u_refresh_state(&r, dst, n);
 	const uint8_t from = op == OP_CONTINUE ? U_PG_CACHED : U_PG_MISSING;
 	while ((size_t)done < len) {
 		size_t i = first + (size_t)done / u_page;

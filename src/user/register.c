@@ -89,7 +89,9 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	for (size_t i = 0; i < n; i++)
 		if (present[i])
 			atomic_store(&r.pages[i], held);
-	if (mode & UFFDIO_REGISTER_MODE_MISSING)
+	/* MINOR: every page, for a hole may enter the page cache later
+	 * (the fault path then tells a minor fault from a missing one). */
+	if (mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR))
 		err = arm_runs(&r, U_PG_MISSING);
 	if (!err && (mode & UFFDIO_REGISTER_MODE_MINOR))
 		err = arm_runs(&r, U_PG_CACHED);

@@ -183,6 +183,12 @@ int u_fill_finish(int ctx, uintptr_t dst, size_t len, int64_t ret, bool wake,
 /* The kernel's validate_range(): 0 or -EINVAL. */
 int u_validate_range(uint64_t start, uint64_t len, bool aligned_start);
 
+/* Pages that came into being outside libuffd (written through another
+ * mapping of a shmem file, or touched in a range without MISSING traps):
+ * record them as present (or, in MINOR ranges, as in the page cache), and
+ * open their traps.  Async-signal-safe. */
+void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n);
+
 /* Tear down a context whose last fd was closed. */
 void u_ctx_release(struct u_ctx *ctx);
 /* Release now the contexts whose last fd is closed (the monitor thread does
