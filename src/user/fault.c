@@ -59,7 +59,9 @@ static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, voi
 	if (!(act->sa_flags & SA_NODEFER))
 		sigaddset(&mask, sig);
 	if (act->sa_flags & SA_RESETHAND) {
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		/* Only the handler goes back to SIG_DFL, as in the kernel. */
+		struct sigaction dfl = *act;
+		dfl.sa_handler = SIG_DFL;
 		sigaction(sig, &dfl, NULL);
 	}
 	if (memcmp(&mask, &now, sizeof(mask)))
