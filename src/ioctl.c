@@ -16,7 +16,7 @@ int uffd_ioctl(int fd, unsigned long request, void *arg)
 
 	/* Kernel userfaultfds go straight through, at no extra cost; a
 	 * user-backend fd under a number of its own (a dup) answers ENOTTY
-	 * there, as a socket, and is then recognised below. */
+	 * there, as a pipe, and is then recognised below. */
 	if (!hinted) {
 		int ret = ioctl(fd, request, arg);
 		if (ret >= 0 || errno != ENOTTY)

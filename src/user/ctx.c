@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * User backend contexts.  The program's userfaultfd is one end of an AF_UNIX
- * stream socket pair, so read(2), poll(2), epoll, O_NONBLOCK, O_CLOEXEC and
- * dup(2) work on it unchanged; libuffd keeps the other end and writes each
- * struct uffd_msg there.  A monitor thread watches libuffd's ends: when the
- * program's last reference is closed, the context is released as the kernel
- * releases a userfaultfd (its ranges unregistered, its blocked faults woken).
+ * User backend contexts.  The program's userfaultfd is the read end of a
+ * pipe, so read(2), poll(2), epoll, O_NONBLOCK, O_CLOEXEC and dup(2) work on
+ * it unchanged (and, as on the kernel's, it is O_RDONLY: write(2) is EBADF);
+ * libuffd keeps the write end and writes each struct uffd_msg there, in one
+ * atomic write.  A monitor thread watches libuffd's ends: when the program's
+ * last reference is closed (EPOLLERR: no reader left), the context is
+ * released as the kernel releases a userfaultfd (its ranges unregistered,
+ * its blocked faults woken).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +17,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +34,7 @@ struct u_ctx *u_ctx_of_fd(int fd)
 {
 	struct stat st;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return NULL;
 	for (int i = 0; i < U_MAX_CTX; i++) {
 		struct u_ctx *c = &u_ctxs[i];
@@ -63,11 +65,21 @@ static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 	for (;;) {
 		if (atomic_load(&ctx->state) != U_CTX_READY)
 			return -1;
-		ssize_t n = send(ctx->sock, msg, sizeof(*msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = write(ctx->sock, msg, sizeof(*msg));
 		if (n == (ssize_t)sizeof(*msg))
 			return 0;
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EPIPE) {
+			/* No reader left.  SIGPIPE is blocked in the fault path
+			 * (see fault.c): take it back before it is delivered. */
+			sigset_t pipe_set;
+			struct timespec now = { 0, 0 };
+			sigemptyset(&pipe_set);
+			sigaddset(&pipe_set, SIGPIPE);
+			syscall(SYS_rt_sigtimedwait, &pipe_set, NULL, &now, 8);
+			return -1;
+		}
 		if (n < 0 && errno == EAGAIN) {
 			/* The reader is behind: wait for room, or for it to go. */
 			struct pollfd p = { .fd = ctx->sock, .events = POLLOUT };
@@ -82,7 +94,7 @@ static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 
 int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg)
 {
-	/* Counted, so that a release cannot close the socket (and its number
+	/* Counted, so that a release cannot close the pipe (and its number
 	 * be reused) while a faulting thread writes to it. */
 	atomic_fetch_add(&ctx->senders, 1);
 	int ret = send_msg(ctx, msg);
@@ -123,7 +135,7 @@ void u_ctx_reap(void)
 		if (s != U_CTX_OPEN && s != U_CTX_READY)
 			continue;
 		struct pollfd p = { .fd = c->sock, .events = 0 };
-		if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)))
 			u_ctx_release(c);
 	}
 }
@@ -207,17 +219,18 @@ int uffd_user_open(int flags)
 		uffd_set_why("cannot start the monitor thread: %s", strerror(errno));
 		return -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		uffd_set_why("socketpair: %s", strerror(errno));
+	if (pipe2(sv, O_CLOEXEC) < 0) {
+		uffd_set_why("pipe2: %s", strerror(errno));
 		return -1;
 	}
 	if (!(flags & O_CLOEXEC))
 		fcntl(sv[0], F_SETFD, 0);
 	if (flags & O_NONBLOCK)
 		fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	/* Room for many pending messages before a faulting thread waits. */
-	int sndbuf = 4 << 20;
-	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	/* libuffd never blocks in write(2): it polls, and notices a reader
+	 * that went away.  Room for many pending messages (best effort). */
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	fcntl(sv[1], F_SETPIPE_SZ, 1 << 20);
 
 	struct stat st;
 	if (fstat(sv[0], &st) < 0)
@@ -241,7 +254,7 @@ int uffd_user_open(int flags)
 	atomic_store(&ctx->state, U_CTX_OPEN);
 	pthread_mutex_unlock(&ctx_lock);
 
-	/* EPOLLHUP (always reported) comes when the program's last reference goes. */
+	/* EPOLLERR (always reported) comes when the program's last reference goes. */
 	struct epoll_event ev = { .events = 0, .data.u32 = u_ctx_index(ctx) };
 	if (epoll_ctl(monitor_epoll, EPOLL_CTL_ADD, sv[1], &ev) < 0) {
 		int err = errno;

@@ -53,6 +53,7 @@ static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, voi
 	sigset_t mask = u->uc_sigmask, now = u->uc_sigmask;
 
 	sigaddset(&now, SIGBUS);   /* what our own sa_mask added */
+	sigaddset(&now, SIGPIPE);
 	for (int s = 1; s < NSIG; s++)
 		if (sigismember(&act->sa_mask, s) == 1)
 			sigaddset(&mask, s);
@@ -269,6 +270,8 @@ int u_fault_install(void)
 		 * handler that we run in UFFD_FEATURE_SIGBUS mode. */
 		sigemptyset(&sa.sa_mask);
 		sigaddset(&sa.sa_mask, SIGBUS);
+		/* A message written after the reader went: EPIPE, not death. */
+		sigaddset(&sa.sa_mask, SIGPIPE);
 		ret = sigaction(SIGSEGV, &sa, &prev_segv);
 		if (!ret)
 			atomic_store(&installed, 1);

@@ -3,7 +3,7 @@
  * The user backend: the userfaultfd ABI implemented in user space.
  *
  *   arena.c    libuffd's own memory, out of the program's address ranges
- *   ctx.c      the fd (one end of a socket pair; libuffd keeps the other),
+ *   ctx.c      the fd (a pipe's read end; libuffd keeps the write end),
  *              the context table, and the monitor that notices the last close
  *   range.c    the registry of registered ranges, readable from a signal handler
  *   trap.c     how a page is made to fault: page-table guard markers, or
@@ -45,7 +45,7 @@ enum u_ctx_state { U_CTX_FREE = 0, U_CTX_OPEN, U_CTX_READY, U_CTX_DEAD };
 
 struct u_ctx {
 	_Atomic int state;        /* enum u_ctx_state */
-	int sock;                 /* libuffd's end: messages are written here */
+	int sock;                 /* libuffd's end (a pipe's write end): messages go here */
 	dev_t dev;                /* identity of the program's end */
 	ino_t ino;
 	uint64_t features;        /* enabled by UFFDIO_API */
