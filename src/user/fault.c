@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -174,6 +175,13 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	u_range_enter();
 	if (!u_range_find(addr, &r)) {
 		u_range_leave();
+		if (addr >= atomic_load(&u_freezing_start) && addr < atomic_load(&u_freezing_end)) {
+			/* Written while REGISTER arms its range: wait, retry. */
+			while (addr >= atomic_load(&u_freezing_start) &&
+			       addr < atomic_load(&u_freezing_end))
+				sched_yield();
+			goto retry;
+		}
 		if (u_fixup) {
 			/* libuffd copying an ioctl argument: that is EFAULT.
 			 * Back with the signal mask of the copy (a wrapper

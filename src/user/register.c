@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -59,6 +60,39 @@ static int arm_runs(const struct u_range *r, uint8_t st)
 	return 0;
 }
 
+/* The anonymous range being registered: writers wait (fault.c) while it is
+ * frozen, for arming a trap discards the page under it. */
+_Atomic uintptr_t u_freezing_start, u_freezing_end;
+
+static void freeze(uintptr_t start, uintptr_t end, int prot)
+{
+	atomic_store(&u_freezing_start, start);
+	atomic_store(&u_freezing_end, end);
+	mprotect((void *)start, end - start, prot & ~PROT_WRITE);
+}
+
+/* Writable again: the pages that hold data (absent ones are trapped). */
+static void thaw(const struct u_range *r)
+{
+	size_t n = (r->end - r->start) / u_page;
+
+	for (size_t i = 0; i < n;) {
+		if ((atomic_load(&r->pages[i]) & U_PG_STATE) == U_PG_MISSING &&
+		    strcmp(u_trap_mechanism(), "guard markers")) {
+			i++;
+			continue;
+		}
+		size_t j = i + 1;
+		while (j < n && ((atomic_load(&r->pages[j]) & U_PG_STATE) != U_PG_MISSING ||
+				 !strcmp(u_trap_mechanism(), "guard markers")))
+			j++;
+		mprotect((void *)(r->start + i * u_page), (j - i) * u_page, r->prot);
+		i = j;
+	}
+	atomic_store(&u_freezing_end, 0);
+	atomic_store(&u_freezing_start, 0);
+}
+
 static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		     uintptr_t end, uint64_t mode)
 {
@@ -82,6 +116,12 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		err = -ENOMEM;
 		goto fail;
 	}
+	/* No write may land between reading which pages hold data and arming
+	 * the others (arming an anonymous page discards it). */
+	const bool frozen = r.mem == U_MEM_ANON && (r.prot & PROT_WRITE) &&
+			    (mode & UFFDIO_REGISTER_MODE_MISSING);
+	if (frozen)
+		freeze(start, end, r.prot);
 	err = u_pages_present(&r, start, end - start, present);
 	if (err)
 		goto fail;
@@ -95,6 +135,8 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		err = arm_runs(&r, U_PG_MISSING);
 	if (!err && (mode & UFFDIO_REGISTER_MODE_MINOR))
 		err = arm_runs(&r, U_PG_CACHED);
+	if (frozen)
+		thaw(&r);
 	if (!err && u_range_add(&r) < 0)
 		err = -errno;
 	if (err) {

@@ -162,6 +162,9 @@ bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags);
 /* Deliver the SIGBUS a kernel would raise for a fault at addr. */
 void u_raise_sigbus(void *addr, int code, void *ucontext);
 
+/* The anonymous range REGISTER is arming (0, 0 when none). */
+extern _Atomic uintptr_t u_freezing_start, u_freezing_end;
+
 /* ---- ioctls: 0 or -errno.  Those with an output field store it in *result
  * (bytes done, or -errno) once they get as far as the kernel writes it;
  * before that (argument validation) *result stays U_NO_RESULT. ---- */
