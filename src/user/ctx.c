@@ -120,24 +120,31 @@ void u_ctx_release(struct u_ctx *ctx)
 		epoll_ctl(monitor_epoll, EPOLL_CTL_DEL, ctx->sock, NULL);
 	while (atomic_load(&ctx->senders))
 		sched_yield();
+	/* Under the lock: u_ctx_reap() polls the fd under it. */
+	pthread_mutex_lock(&ctx_lock);
 	close(ctx->sock);
 	ctx->sock = -1;
-	pthread_mutex_lock(&ctx_lock);
 	atomic_store(&ctx->state, U_CTX_FREE);
 	pthread_mutex_unlock(&ctx_lock);
 }
 
 void u_ctx_reap(void)
 {
+	bool gone[U_MAX_CTX] = { false };
+
+	pthread_mutex_lock(&ctx_lock);
 	for (int i = 0; i < U_MAX_CTX; i++) {
 		struct u_ctx *c = &u_ctxs[i];
 		int s = atomic_load(&c->state);
 		if (s != U_CTX_OPEN && s != U_CTX_READY)
 			continue;
 		struct pollfd p = { .fd = c->sock, .events = 0 };
-		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)))
-			u_ctx_release(c);
+		gone[i] = poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 	}
+	pthread_mutex_unlock(&ctx_lock);
+	for (int i = 0; i < U_MAX_CTX; i++)
+		if (gone[i])
+			u_ctx_release(&u_ctxs[i]);
 }
 
 static void *monitor(void *arg)
