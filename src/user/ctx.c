@@ -65,7 +65,7 @@ static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 	for (;;) {
 		if (atomic_load(&ctx->state) != U_CTX_READY)
 			return -1;
-		ssize_t n = write(ctx->sock, msg, sizeof(*msg));
+		ssize_t n = write(ctx->out, msg, sizeof(*msg));
 		if (n == (ssize_t)sizeof(*msg))
 			return 0;
 		if (n < 0 && errno == EINTR)
@@ -82,7 +82,7 @@ static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 		}
 		if (n < 0 && errno == EAGAIN) {
 			/* The reader is behind: wait for room, or for it to go. */
-			struct pollfd p = { .fd = ctx->sock, .events = POLLOUT };
+			struct pollfd p = { .fd = ctx->out, .events = POLLOUT };
 			poll(&p, 1, 1000);
 			if (p.revents & (POLLHUP | POLLERR))
 				return -1;
@@ -117,13 +117,13 @@ void u_ctx_release(struct u_ctx *ctx)
 	u_range_unlock();
 	u_wake(u_ctx_index(ctx), 0, UINTPTR_MAX);
 	if (monitor_epoll >= 0)
-		epoll_ctl(monitor_epoll, EPOLL_CTL_DEL, ctx->sock, NULL);
+		epoll_ctl(monitor_epoll, EPOLL_CTL_DEL, ctx->out, NULL);
 	while (atomic_load(&ctx->senders))
 		sched_yield();
 	/* Under the lock: u_ctx_reap() polls the fd under it. */
 	pthread_mutex_lock(&ctx_lock);
-	close(ctx->sock);
-	ctx->sock = -1;
+	close(ctx->out);
+	ctx->out = -1;
 	atomic_store(&ctx->state, U_CTX_FREE);
 	pthread_mutex_unlock(&ctx_lock);
 }
@@ -138,7 +138,7 @@ void u_ctx_reap(void)
 		int s = atomic_load(&c->state);
 		if (s != U_CTX_OPEN && s != U_CTX_READY)
 			continue;
-		struct pollfd p = { .fd = c->sock, .events = 0 };
+		struct pollfd p = { .fd = c->out, .events = 0 };
 		gone[i] = poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 	}
 	pthread_mutex_unlock(&ctx_lock);
@@ -253,7 +253,7 @@ int uffd_user_open(int flags)
 		uffd_set_why("too many user-backend userfaultfds (%d)", U_MAX_CTX);
 		goto fail;
 	}
-	ctx->sock = sv[1];
+	ctx->out = sv[1];
 	ctx->dev = st.st_dev;
 	ctx->ino = st.st_ino;
 	ctx->features = 0;

@@ -12,8 +12,10 @@
  *              message and a wait, or a SIGBUS; anything else goes to the
  *              program's own handler
  *   wait.c     the threads blocked in a fault, and waking them
- *   ioctl.c    UFFDIO_API and dispatch;  register.c  REGISTER/UNREGISTER;
- *   fill.c     COPY, ZEROPAGE, POISON, CONTINUE, MOVE;  protect.c  WRITEPROTECT, WAKE
+ *   ioctl.c    argument copying, UFFDIO_API and the dispatch
+ *   register.c REGISTER and UNREGISTER;  maps.c  reading /proc/self/maps
+ *   fill.c     COPY, ZEROPAGE, POISON, CONTINUE;  move.c  MOVE
+ *   protect.c  WRITEPROTECT and WAKE
  *
  * Everything reachable from the fault handler or from uffd_ioctl() on the
  * resolving path is async-signal-safe: no malloc, no locks, only atomics and
@@ -45,12 +47,12 @@ enum u_ctx_state { U_CTX_FREE = 0, U_CTX_OPEN, U_CTX_READY, U_CTX_DEAD };
 
 struct u_ctx {
 	_Atomic int state;        /* enum u_ctx_state */
-	int sock;                 /* libuffd's end (a pipe's write end): messages go here */
+	int out;                  /* libuffd's end, the pipe's write end: messages go here */
 	dev_t dev;                /* identity of the program's end */
 	ino_t ino;
 	uint64_t features;        /* enabled by UFFDIO_API */
 	_Atomic int api_busy;     /* UFFDIO_API in progress (it may run once) */
-	_Atomic int senders;      /* threads inside u_ctx_send(): sock stays open */
+	_Atomic int senders;      /* threads inside u_ctx_send(): out stays open */
 };
 
 extern struct u_ctx u_ctxs[U_MAX_CTX];
