@@ -15,15 +15,7 @@ static void co_case(const char *what, uint64_t start, uint64_t len, uint64_t mod
 		    int want)
 {
 	struct uffdio_continue c = { { start, len }, mode, 55 };
-	errno = 0;
-	int r = uffd_ioctl(fd, UFFDIO_CONTINUE, &c);
-	int e = errno;
-	T_OBS("%s: %d %s mapped %lld", what, r, r ? t_errname(e) : "ok", (long long)c.mapped);
-	if (want == 0 && r != 0)
-		t_fail_at(__FILE__, __LINE__, "%s: %s", what, t_errname(e));
-	if (want != 0 && (r != -1 || e != want))
-		t_fail_at(__FILE__, __LINE__, "%s: %d %s, expected %s", what, r,
-			  t_errname(e), t_errname(want));
+	orc_ioctl_case(what, fd, UFFDIO_CONTINUE, &c, "mapped", &c.mapped, want);
 }
 
 static void scenario(void)

@@ -17,15 +17,7 @@ static void copy_case(const char *what, uint64_t dst, uint64_t s, uint64_t len,
 		      uint64_t mode, int want)
 {
 	struct uffdio_copy c = { dst, s, len, mode, 55 };
-	errno = 0;
-	int r = uffd_ioctl(fd, UFFDIO_COPY, &c);
-	int e = errno;
-	T_OBS("%s: %d %s copy %lld", what, r, r ? t_errname(e) : "ok", (long long)c.copy);
-	if (want == 0 && r != 0)
-		t_fail_at(__FILE__, __LINE__, "%s: %s", what, t_errname(e));
-	if (want != 0 && (r != -1 || e != want))
-		t_fail_at(__FILE__, __LINE__, "%s: %d %s, expected %s", what, r,
-			  t_errname(e), t_errname(want));
+	orc_ioctl_case(what, fd, UFFDIO_COPY, &c, "copy", &c.copy, want);
 }
 
 static void scenario(void)

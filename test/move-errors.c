@@ -15,15 +15,7 @@ static void mv_case(const char *what, uint64_t dst, uint64_t src, uint64_t len,
 		    uint64_t mode, int want)
 {
 	struct uffdio_move mv = { dst, src, len, mode, 55 };
-	errno = 0;
-	int r = uffd_ioctl(fd, UFFDIO_MOVE, &mv);
-	int e = errno;
-	T_OBS("%s: %d %s move %lld", what, r, r ? t_errname(e) : "ok", (long long)mv.move);
-	if (want == 0 && r != 0)
-		t_fail_at(__FILE__, __LINE__, "%s: %s", what, t_errname(e));
-	if (want > 0 && (r != -1 || e != want))
-		t_fail_at(__FILE__, __LINE__, "%s: %d %s, expected %s", what, r,
-			  t_errname(e), t_errname(want));
+	orc_ioctl_case(what, fd, UFFDIO_MOVE, &mv, "move", &mv.move, want);
 }
 
 static void scenario(void)

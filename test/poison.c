@@ -17,15 +17,7 @@ static void po_case(const char *what, uint64_t start, uint64_t len, uint64_t mod
 		    int want)
 {
 	struct uffdio_poison p = { { start, len }, mode, 55 };
-	errno = 0;
-	int r = uffd_ioctl(fd, UFFDIO_POISON, &p);
-	int e = errno;
-	T_OBS("%s: %d %s updated %lld", what, r, r ? t_errname(e) : "ok", (long long)p.updated);
-	if (want == 0 && r != 0)
-		t_fail_at(__FILE__, __LINE__, "%s: %s", what, t_errname(e));
-	if (want != 0 && (r != -1 || e != want))
-		t_fail_at(__FILE__, __LINE__, "%s: %d %s, expected %s", what, r,
-			  t_errname(e), t_errname(want));
+	orc_ioctl_case(what, fd, UFFDIO_POISON, &p, "updated", &p.updated, want);
 }
 
 static void child_report(const char *what, struct orc_child *c)

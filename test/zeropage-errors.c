@@ -13,16 +13,7 @@ static void zp_case(const char *what, uint64_t start, uint64_t len, uint64_t mod
 		    int want)
 {
 	struct uffdio_zeropage z = { { start, len }, mode, 55 };
-	errno = 0;
-	int r = uffd_ioctl(fd, UFFDIO_ZEROPAGE, &z);
-	int e = errno;
-	T_OBS("%s: %d %s zeropage %lld", what, r, r ? t_errname(e) : "ok",
-	      (long long)z.zeropage);
-	if (want == 0 && r != 0)
-		t_fail_at(__FILE__, __LINE__, "%s: %s", what, t_errname(e));
-	if (want != 0 && (r != -1 || e != want))
-		t_fail_at(__FILE__, __LINE__, "%s: %d %s, expected %s", what, r,
-			  t_errname(e), t_errname(want));
+	orc_ioctl_case(what, fd, UFFDIO_ZEROPAGE, &z, "zeropage", &z.zeropage, want);
 }
 
 static void scenario(void)

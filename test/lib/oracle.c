@@ -159,3 +159,18 @@ int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 		return -1;
 	return (int)got;
 }
+
+void orc_ioctl_case(const char *what, int fd, unsigned long request, void *arg,
+		    const char *field, const __s64 *out, int want)
+{
+	errno = 0;
+	int r = uffd_ioctl(fd, request, arg);
+	int e = errno;
+
+	T_OBS("%s: %d %s %s %lld", what, r, r ? t_errname(e) : "ok", field, (long long)*out);
+	if (want == 0 && r != 0)
+		t_fail_at(__FILE__, __LINE__, "%s: %s", what, t_errname(e));
+	if (want != 0 && (r != -1 || e != want))
+		t_fail_at(__FILE__, __LINE__, "%s: %d %s, expected %s", what, r,
+			  t_errname(e), t_errname(want));
+}

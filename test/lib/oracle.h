@@ -34,6 +34,12 @@ char orc_touch_join(struct orc_toucher *t);
 /* Wait (at most 5 s) for one message; fatal when none comes. */
 void orc_wait_msg(int fd, struct uffd_msg *msg);
 
+/* One row of an ioctl's error table: run request on fd with arg, record the
+ * outcome and the output field (named field, at *out) as an observable, and
+ * expect success (want 0) or -1 with errno want. */
+void orc_ioctl_case(const char *what, int fd, unsigned long request, void *arg,
+		    const char *field, const __s64 *out, int want);
+
 /* What a forked child saw when it touched a page. */
 struct orc_child {
 	int signo;      /* signal caught (0: the access completed) */
