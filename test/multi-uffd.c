@@ -7,12 +7,8 @@
  * round.  Closing the first fd leaves the second's range working.
  */
 #include "acc.h"
+#include "oracle.h"
 
-static int nothing(int fd)
-{
-	struct uffd_msg m;
-	return read(fd, &m, sizeof(m)) < 0 && errno == EAGAIN;
-}
 
 static void fault_on(int *fds, int which, char *page, char *base, char *src, int wr)
 {
@@ -25,7 +21,7 @@ static void fault_on(int *fds, int which, char *page, char *base, char *src, int
 	T_OBS("fault on fd%d: page %ld flags 0x%llx; fd%d has nothing: %s", which + 1,
 	      ACC_PG(msg.arg.pagefault.address, base),
 	      (unsigned long long)msg.arg.pagefault.flags, 2 - which,
-	      fds[1 - which] < 0 ? "closed" : nothing(fds[1 - which]) ? "yes" : "NO");
+	      fds[1 - which] < 0 ? "closed" : orc_nothing_queued(fds[1 - which]) ? "yes" : "NO");
 	struct uffdio_copy c = { .dst = (uintptr_t)page, .src = (uintptr_t)src,
 				 .len = t_page };
 	T_EXPECT_OK(uffd_ioctl(fds[which], UFFDIO_COPY, &c));
@@ -77,7 +73,7 @@ static void scenario(void)
 	z.range.start = (uintptr_t)a + 2 * t_page;
 	T_EXPECT_OK(uffd_ioctl(fds[0], UFFDIO_ZEROPAGE, &z));
 	T_OBS("fd1's fault resolved: read %d", acc_join(&t1));
-	T_OBS("nothing left: %d %d", nothing(fds[0]), nothing(fds[1]));
+	T_OBS("nothing left: %d %d", orc_nothing_queued(fds[0]), orc_nothing_queued(fds[1]));
 
 	/* UFFDIO_COPY through fd2 into fd1's range (page 0: no fault waits on
 	 * it): whatever the kernel does is the reference. */
@@ -86,7 +82,7 @@ static void scenario(void)
 	int r = uffd_ioctl(fds[1], UFFDIO_COPY, &c);
 	T_OBS("COPY through fd2 into fd1's page 0: %d %s copy %lld", r,
 	      r ? t_errname(errno) : "", (long long)c.copy);
-	T_OBS("nothing queued: %d %d", nothing(fds[0]), nothing(fds[1]));
+	T_OBS("nothing queued: %d %d", orc_nothing_queued(fds[0]), orc_nothing_queued(fds[1]));
 
 	/* Closing fd1: its range is ordinary memory, fd2's still faults. */
 	close(fds[0]);

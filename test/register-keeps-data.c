@@ -7,14 +7,10 @@
  * and both sides still fault.
  */
 #include "acc.h"
+#include "oracle.h"
 
 #define NP 10
 
-static int nothing(int fd)
-{
-	struct uffd_msg m;
-	return read(fd, &m, sizeof(m)) < 0 && errno == EAGAIN;
-}
 
 static void expect_fault(int fd, char *mem, long pg, int wr, char *src)
 {
@@ -58,7 +54,7 @@ static void scenario(void)
 		      t_check(mem + pg * t_page, t_page, 200 + pg));
 	}
 	mem[2 * t_page + 5] = 0x55;
-	T_OBS("page 2 still writable: 0x%x; nothing queued: %d", mem[2 * t_page + 5], nothing(fd));
+	T_OBS("page 2 still writable: 0x%x; nothing queued: %d", mem[2 * t_page + 5], orc_nothing_queued(fd));
 
 	expect_fault(fd, mem, 1, 0, src);
 	expect_fault(fd, mem, 7, 1, src);
@@ -72,14 +68,14 @@ static void scenario(void)
 	T_OBS("middle after UNREGISTER: zero-filled %d", zero);
 	mem[4 * t_page] = 1, mem[5 * t_page + 1] = 2;
 	T_OBS("middle writable: %d %d; nothing queued: %d", mem[4 * t_page],
-	      mem[5 * t_page + 1], nothing(fd));
+	      mem[5 * t_page + 1], orc_nothing_queued(fd));
 
 	/* Both sides still fault; the data pages are still intact. */
 	expect_fault(fd, mem, 3, 0, src);
 	expect_fault(fd, mem, 6, 1, src);
 	T_OBS("data pages after the split: %d %d %d", t_check(mem, t_page, 200),
 	      t_check(mem + 8 * t_page, t_page, 208), t_check(mem + 9 * t_page, t_page, 209));
-	T_OBS("nothing queued: %d", nothing(fd));
+	T_OBS("nothing queued: %d", orc_nothing_queued(fd));
 	close(fd);
 	munmap(mem, NP * t_page);
 	munmap(src, t_page);

@@ -18,23 +18,7 @@
 
 #define NPAGES 8
 
-static int nothing_queued(int fd)
-{
-	struct uffd_msg m;
-	return read(fd, &m, sizeof(m)) < 0 && errno == EAGAIN;
-}
 
-static void fault_msg(int fd, struct uffd_msg *msg, const char *what, char *base)
-{
-	if (!t_read_msg(fd, msg, 5000))
-		T_FATAL("%s: no message", what);
-	T_OBS("%s: event 0x%x flags 0x%llx page %ld offset %ld", what, msg->event,
-	      (unsigned long long)msg->arg.pagefault.flags,
-	      ORC_PG((char *)(uintptr_t)msg->arg.pagefault.address, base),
-	      (long)(msg->arg.pagefault.address % t_page));
-	T_EXPECT_EQ(msg->event, UFFD_EVENT_PAGEFAULT);
-	T_EXPECT_EQ(msg->arg.pagefault.address % t_page, 0);
-}
 
 static int cont(int fd, char *addr, long npages, const char *what)
 {
@@ -67,7 +51,7 @@ static void minor_only(void)
 	struct acc_thread t;
 	struct uffd_msg msg;
 	acc_start(&t, sh + t_page + 100, 0, 0);
-	fault_msg(fd, &msg, "minor: read of page 1", sh);
+	orc_fault_msg(fd, &msg, "minor: read of page 1", sh);
 	T_EXPECT_EQ(msg.arg.pagefault.flags, UFFD_PAGEFAULT_FLAG_MINOR);
 	T_EXPECT_EQ(ORC_PG((char *)(uintptr_t)msg.arg.pagefault.address, sh), 1);
 	t_fill(alias + t_page, t_page, 141);
@@ -78,12 +62,12 @@ static void minor_only(void)
 	int here = t_check(sh + t_page, t_page, 141);
 	T_OBS("minor: page 1 here is the changed page: %d", here);
 	T_EXPECT(here);
-	T_OBS("minor: nothing else queued: %d", nothing_queued(fd));
+	T_OBS("minor: nothing else queued: %d", orc_nothing_queued(fd));
 
 	/* A write to a cached page: MINOR|WRITE; the write lands over the
 	 * handler's change. */
 	acc_start(&t, sh + 2 * t_page + 3000, 1, 0x5a);
-	fault_msg(fd, &msg, "minor: write of page 2", sh);
+	orc_fault_msg(fd, &msg, "minor: write of page 2", sh);
 	T_EXPECT_EQ(msg.arg.pagefault.flags,
 		    UFFD_PAGEFAULT_FLAG_MINOR | UFFD_PAGEFAULT_FLAG_WRITE);
 	T_EXPECT_EQ(ORC_PG((char *)(uintptr_t)msg.arg.pagefault.address, sh), 2);
@@ -101,7 +85,7 @@ static void minor_only(void)
 	/* Resolved pages are mapped: touching them again raises nothing. */
 	sh[t_page] = 1;
 	T_OBS("minor: page 1 written again without a fault: %d; nothing queued %d",
-	      alias[t_page], nothing_queued(fd));
+	      alias[t_page], orc_nothing_queued(fd));
 
 	/* CONTINUE on a page that is not in the page cache: EFAULT; on
 	 * resolved page 1: EEXIST; on page 3 (cached, unmapped): ok. */
@@ -113,7 +97,7 @@ static void minor_only(void)
 	T_EXPECT_EQ(errno, EEXIST);
 	T_EXPECT_EQ(cont(fd, sh + 3 * t_page, 1, "minor: page 3 (no fault)"), 0);
 	T_OBS("minor: page 3 reads the cache: %d; nothing queued %d",
-	      t_check(sh + 3 * t_page, t_page, 43), nothing_queued(fd));
+	      t_check(sh + 3 * t_page, t_page, 43), orc_nothing_queued(fd));
 
 	/* A hole page under MINOR alone: no fault; it reads zero and a write
 	 * through it reaches the other mapping. */
@@ -122,7 +106,7 @@ static void minor_only(void)
 	sh[6 * t_page + 5] = 0x33;
 	T_OBS("minor: hole page 6 read zero %d, write seen through the other mapping 0x%x, "
 	      "nothing queued %d", zero, (unsigned char)alias[6 * t_page + 5],
-	      nothing_queued(fd));
+	      orc_nothing_queued(fd));
 	T_EXPECT(zero);
 
 	/* Page 6 is in the cache now; CONTINUE on it says EEXIST (it is
@@ -155,7 +139,7 @@ static void missing_minor(void)
 	struct acc_thread t;
 	struct uffd_msg msg;
 	acc_start(&t, sh + t_page + 8, 0, 0);
-	fault_msg(fd, &msg, "missing|minor: read of hole page 1", sh);
+	orc_fault_msg(fd, &msg, "missing|minor: read of hole page 1", sh);
 	T_EXPECT_EQ(msg.arg.pagefault.flags, 0);
 	T_EXPECT_EQ(ORC_PG((char *)(uintptr_t)msg.arg.pagefault.address, sh), 1);
 	t_fill(src, t_page, 71);
@@ -169,7 +153,7 @@ static void missing_minor(void)
 
 	/* A write to a hole: WRITE without MINOR. */
 	acc_start(&t, sh + 2 * t_page, 1, 0x44);
-	fault_msg(fd, &msg, "missing|minor: write of hole page 2", sh);
+	orc_fault_msg(fd, &msg, "missing|minor: write of hole page 2", sh);
 	T_EXPECT_EQ(msg.arg.pagefault.flags, UFFD_PAGEFAULT_FLAG_WRITE);
 	struct uffdio_zeropage z = { .range = { (uintptr_t)(sh + 2 * t_page), t_page } };
 	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_ZEROPAGE, &z));
@@ -179,7 +163,7 @@ static void missing_minor(void)
 
 	/* The cached page: a minor fault; CONTINUE. */
 	acc_start(&t, sh + 50, 0, 0);
-	fault_msg(fd, &msg, "missing|minor: read of cached page 0", sh);
+	orc_fault_msg(fd, &msg, "missing|minor: read of cached page 0", sh);
 	T_EXPECT_EQ(msg.arg.pagefault.flags, UFFD_PAGEFAULT_FLAG_MINOR);
 	T_EXPECT_EQ(ORC_PG((char *)(uintptr_t)msg.arg.pagefault.address, sh), 0);
 	T_EXPECT_EQ(cont(fd, sh, 1, "missing|minor: page 0"), 0);
@@ -191,7 +175,7 @@ static void missing_minor(void)
 	errno = 0;
 	T_EXPECT_EQ(cont(fd, sh + 3 * t_page, 1, "missing|minor: page 3 (hole)"), -1);
 	T_EXPECT_EQ(errno, EFAULT);
-	T_OBS("missing|minor: nothing queued %d", nothing_queued(fd));
+	T_OBS("missing|minor: nothing queued %d", orc_nothing_queued(fd));
 
 	close(fd);
 	munmap(sh, 4 * t_page);

@@ -21,33 +21,8 @@
 
 #define NPAGES 8
 
-static int nothing_queued(int fd)
-{
-	struct uffd_msg m;
-	return read(fd, &m, sizeof(m)) < 0 && errno == EAGAIN;
-}
 
-/* What the file holds at page pg, compared with want (t_page bytes). */
-static int file_is(int mfd, long pg, const char *want)
-{
-	char *buf = t_map(t_page);
-	int same = pread(mfd, buf, t_page, pg * t_page) == t_page &&
-		   !memcmp(buf, want, t_page);
-	munmap(buf, t_page);
-	return same;
-}
 
-static void fault_msg(int fd, struct uffd_msg *msg, const char *what, char *base)
-{
-	if (!t_read_msg(fd, msg, 5000))
-		T_FATAL("%s: no message", what);
-	T_OBS("%s: event 0x%x flags 0x%llx page %ld offset %ld", what, msg->event,
-	      (unsigned long long)msg->arg.pagefault.flags,
-	      ORC_PG((char *)(uintptr_t)msg->arg.pagefault.address, base),
-	      (long)(msg->arg.pagefault.address % t_page));
-	T_EXPECT_EQ(msg->event, UFFD_EVENT_PAGEFAULT);
-	T_EXPECT_EQ(msg->arg.pagefault.address % t_page, 0);
-}
 
 static void scenario(void)
 {
@@ -69,7 +44,7 @@ static void scenario(void)
 	struct acc_thread t;
 	struct uffd_msg msg;
 	acc_start(&t, sh + t_page + 100, 0, 0);
-	fault_msg(fd, &msg, "read of page 1", sh);
+	orc_fault_msg(fd, &msg, "read of page 1", sh);
 	T_EXPECT_EQ(msg.arg.pagefault.flags, 0);
 	T_EXPECT_EQ(ORC_PG((char *)(uintptr_t)msg.arg.pagefault.address, sh), 1);
 	t_fill(src, t_page, 101);
@@ -83,10 +58,10 @@ static void scenario(void)
 	T_EXPECT_EQ(got, src[100]);
 	int here = t_check(sh + t_page, t_page, 101);
 	int there = t_check(alias + t_page, t_page, 101);
-	int file = file_is(mfd, 1, src);
+	int file = orc_file_is(mfd, 1, src);
 	T_OBS("page 1: registered mapping %d, other mapping %d, pread %d", here, there, file);
 	T_EXPECT(here && there && file);
-	T_OBS("nothing else queued: %d", nothing_queued(fd));
+	T_OBS("nothing else queued: %d", orc_nothing_queued(fd));
 
 	/* COPY again over the now present page: EEXIST. */
 	c = (struct uffdio_copy){ .dst = (uintptr_t)(sh + t_page), .src = (uintptr_t)src,
@@ -103,12 +78,12 @@ static void scenario(void)
 	sh[5 * t_page + 9] = 0x42;
 	T_OBS("page 5 (cached): contents %d, write seen through the other mapping 0x%x, "
 	      "nothing queued %d", cached, (unsigned char)alias[5 * t_page + 9],
-	      nothing_queued(fd));
+	      orc_nothing_queued(fd));
 	T_EXPECT(cached);
 
 	/* A write to a hole page: flags WRITE, resolved with ZEROPAGE. */
 	acc_start(&t, sh + 2 * t_page + 3000, 1, 0x5a);
-	fault_msg(fd, &msg, "write of page 2", sh);
+	orc_fault_msg(fd, &msg, "write of page 2", sh);
 	T_EXPECT_EQ(msg.arg.pagefault.flags, UFFD_PAGEFAULT_FLAG_WRITE);
 	T_EXPECT_EQ(ORC_PG((char *)(uintptr_t)msg.arg.pagefault.address, sh), 2);
 	struct uffdio_zeropage z = { .range = { (uintptr_t)(sh + 2 * t_page), t_page } };
@@ -120,7 +95,7 @@ static void scenario(void)
 	want[3000] = 0x5a;
 	here = !memcmp(sh + 2 * t_page, want, t_page);
 	there = !memcmp(alias + 2 * t_page, want, t_page);
-	file = file_is(mfd, 2, want);
+	file = orc_file_is(mfd, 2, want);
 	T_OBS("page 2 = zeros + the write: registered mapping %d, other mapping %d, pread %d",
 	      here, there, file);
 	T_EXPECT(here && there && file);
@@ -132,7 +107,7 @@ static void scenario(void)
 	memset(want, 0, t_page);
 	T_OBS("pages 3-4 read zero: %d %d; nothing queued %d",
 	      !memcmp(sh + 3 * t_page, want, t_page), !memcmp(sh + 4 * t_page, want, t_page),
-	      nothing_queued(fd));
+	      orc_nothing_queued(fd));
 	/* ZEROPAGE over a present page: EEXIST. */
 	z = (struct uffdio_zeropage){ .range = { (uintptr_t)(sh + 5 * t_page), t_page } };
 	T_EXPECT_ERR(uffd_ioctl(fd, UFFDIO_ZEROPAGE, &z), EEXIST);
@@ -146,10 +121,10 @@ static void scenario(void)
 	sh[7 * t_page + 11] = 0x61;
 	want[11] = 0x61;
 	T_OBS("after unregister: write to page 7 in the file %d, other mapping 0x%x",
-	      file_is(mfd, 7, want), (unsigned char)alias[7 * t_page + 11]);
+	      orc_file_is(mfd, 7, want), (unsigned char)alias[7 * t_page + 11]);
 	T_OBS("after unregister: page 1 still the copy (+ write) %d",
 	      sh[t_page + 7] == 0x3c && sh[t_page + 100] == src[100]);
-	T_OBS("nothing queued after unregister: %d", nothing_queued(fd));
+	T_OBS("nothing queued after unregister: %d", orc_nothing_queued(fd));
 
 	/* Registered again.  The reader threads tell an eventfd when they are
 	 * done: whether a message or that comes first says whether the

@@ -17,20 +17,7 @@
 
 #define NPAGES 4
 
-static int nothing_queued(int fd)
-{
-	struct uffd_msg m;
-	return read(fd, &m, sizeof(m)) < 0 && errno == EAGAIN;
-}
 
-static int file_is(int mfd, long pg, const char *want)
-{
-	char *buf = t_map(t_page);
-	int same = pread(mfd, buf, t_page, pg * t_page) == t_page &&
-		   !memcmp(buf, want, t_page);
-	munmap(buf, t_page);
-	return same;
-}
 
 static void protect(int fd, char *addr, long npages, int on)
 {
@@ -91,7 +78,7 @@ static void wp_only(void)
 	T_EXPECT(intact && there);
 	sh[2 * t_page + 5] = 0x12;
 	T_OBS("wp: page 2 written meanwhile: 0x%x in the other mapping; nothing queued %d",
-	      (unsigned char)alias[2 * t_page + 5], nothing_queued(fd));
+	      (unsigned char)alias[2 * t_page + 5], orc_nothing_queued(fd));
 	/* The other mapping is not protected: it writes page 1. */
 	alias[t_page + 41] = 0x13;
 	T_OBS("wp: other mapping wrote page 1: seen here 0x%x", (unsigned char)sh[t_page + 41]);
@@ -103,13 +90,13 @@ static void wp_only(void)
 	want[41] = 0x13;
 	int here = !memcmp(sh + t_page, want, t_page);
 	there = !memcmp(alias + t_page, want, t_page);
-	int file = file_is(mfd, 1, want);
+	int file = orc_file_is(mfd, 1, want);
 	T_OBS("wp: after un-protect: page 1 = old + both writes: here %d, other mapping %d, "
 	      "pread %d", here, there, file);
 	T_EXPECT(here && there && file);
 	sh[t_page + 42] = 0x14;
 	T_OBS("wp: second write without a fault: 0x%x; nothing queued %d",
-	      (unsigned char)alias[t_page + 42], nothing_queued(fd));
+	      (unsigned char)alias[t_page + 42], orc_nothing_queued(fd));
 
 	/* Page 3: cached, not mapped here; protected all the same. */
 	protect(fd, sh + 3 * t_page, 1, 1);
@@ -139,7 +126,7 @@ static void wp_only(void)
 	protect(fd, sh, 1, 0);
 	acc_join(&t0);
 	T_OBS("wp: page 0 written 0x%x; nothing queued %d", (unsigned char)alias[1],
-	      nothing_queued(fd));
+	      orc_nothing_queued(fd));
 
 	/* UNREGISTER drops the protection of pages 1 and 3. */
 	struct uffdio_range r = { (uintptr_t)sh, NPAGES * t_page };
@@ -195,7 +182,7 @@ static void missing_wp(void)
 	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_COPY, &c));
 	acc_join(&t);
 	T_OBS("missing|wp: hole filled and written: 0x%x; nothing queued %d",
-	      (unsigned char)alias[t_page + 2], nothing_queued(fd));
+	      (unsigned char)alias[t_page + 2], orc_nothing_queued(fd));
 
 	close(fd);
 	munmap(sh, 2 * t_page);

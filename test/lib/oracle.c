@@ -174,3 +174,30 @@ void orc_ioctl_case(const char *what, int fd, unsigned long request, void *arg,
 		t_fail_at(__FILE__, __LINE__, "%s: %d %s, expected %s", what, r,
 			  t_errname(e), t_errname(want));
 }
+
+int orc_nothing_queued(int fd)
+{
+	struct uffd_msg m;
+	return read(fd, &m, sizeof(m)) < 0 && errno == EAGAIN;
+}
+
+int orc_file_is(int mfd, long pg, const char *want)
+{
+	char *buf = t_map(t_page);
+	int same = pread(mfd, buf, t_page, pg * t_page) == t_page &&
+		   !memcmp(buf, want, t_page);
+	munmap(buf, t_page);
+	return same;
+}
+
+void orc_fault_msg(int fd, struct uffd_msg *msg, const char *what, char *base)
+{
+	if (!t_read_msg(fd, msg, 5000))
+		T_FATAL("%s: no message", what);
+	T_OBS("%s: event 0x%x flags 0x%llx page %ld offset %ld", what, msg->event,
+	      (unsigned long long)msg->arg.pagefault.flags,
+	      ORC_PG((char *)(uintptr_t)msg->arg.pagefault.address, base),
+	      (long)(msg->arg.pagefault.address % t_page));
+	T_EXPECT_EQ(msg->event, UFFD_EVENT_PAGEFAULT);
+	T_EXPECT_EQ(msg->arg.pagefault.address % t_page, 0);
+}

@@ -34,6 +34,13 @@ char orc_touch_join(struct orc_toucher *t);
 /* Wait (at most 5 s) for one message; fatal when none comes. */
 void orc_wait_msg(int fd, struct uffd_msg *msg);
 
+/* 1 when no message is pending on a non-blocking uffd (read: EAGAIN). */
+int orc_nothing_queued(int fd);
+/* 1 when page pg of the file mfd holds want (t_page bytes). */
+int orc_file_is(int mfd, long pg, const char *want);
+/* Wait for a page-fault message and record it (page offset from base). */
+void orc_fault_msg(int fd, struct uffd_msg *msg, const char *what, char *base);
+
 /* One row of an ioctl's error table: run request on fd with arg, record the
  * outcome and the output field (named field, at *out) as an observable, and
  * expect success (want 0) or -1 with errno want. */
