@@ -30,13 +30,7 @@ static void protect(int fd, char *addr, long npages, int on)
 
 static void wp_msg(int fd, struct uffd_msg *msg, const char *what, char *base, long pg)
 {
-	if (!t_read_msg(fd, msg, 5000))
-		T_FATAL("%s: no message", what);
-	T_OBS("%s: event 0x%x flags 0x%llx page %ld offset %ld", what, msg->event,
-	      (unsigned long long)msg->arg.pagefault.flags,
-	      ORC_PG((char *)(uintptr_t)msg->arg.pagefault.address, base),
-	      (long)(msg->arg.pagefault.address % t_page));
-	T_EXPECT_EQ(msg->event, UFFD_EVENT_PAGEFAULT);
+	orc_fault_msg(fd, msg, what, base);
 	T_EXPECT_EQ(msg->arg.pagefault.flags,
 		    UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE);
 	T_EXPECT_EQ(ORC_PG((char *)(uintptr_t)msg->arg.pagefault.address, base), pg);
