@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -109,8 +110,17 @@ void u_range_unlock(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* While the counter is odd, readers wait: a signal handler of the writing
+ * thread that faulted on a registered page would wait for itself.  So the
+ * writer takes no signal meanwhile (writers are serialized by the lock). */
+static sigset_t writer_mask;
+
 static void write_begin(void)
 {
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &writer_mask);
 	atomic_fetch_add(&seq, 1);
 }
 
@@ -118,6 +128,7 @@ static void write_end(void)
 {
 	atomic_fetch_add(&generation, 1);
 	atomic_fetch_add(&seq, 1);
+	pthread_sigmask(SIG_SETMASK, &writer_mask, NULL);
 }
 
 _Atomic uint8_t *u_pages_alloc(size_t npages)

@@ -89,6 +89,11 @@ static void thaw(const struct u_range *r)
 		mprotect((void *)(r->start + i * u_page), (j - i) * u_page, r->prot);
 		i = j;
 	}
+}
+
+/* The range is in the registry: faults there are its own from now on. */
+static void unfreeze(void)
+{
 	atomic_store(&u_freezing_end, 0);
 	atomic_store(&u_freezing_start, 0);
 }
@@ -135,14 +140,18 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		err = arm_runs(&r, U_PG_MISSING);
 	if (!err && (mode & UFFDIO_REGISTER_MODE_MINOR))
 		err = arm_runs(&r, U_PG_CACHED);
+	/* Writable again before the range is published (no COPY can race
+	 * with this); writers that fault meanwhile wait for unfreeze(). */
 	if (frozen)
 		thaw(&r);
 	if (!err && u_range_add(&r) < 0)
 		err = -errno;
-	if (err) {
+	if (err)
 		u_trap_disarm(&r, start, end - start);
+	if (frozen)
+		unfreeze();
+	if (err)
 		goto fail;
-	}
 	u_arena_free(present, n ? n : 1);
 	return 0;
 fail:
