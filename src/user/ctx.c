@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,9 +148,13 @@ void u_ctx_reap(void)
 			u_ctx_release(&u_ctxs[i]);
 }
 
+static _Atomic int monitor_running;
+
 static void *monitor(void *arg)
 {
 	(void)arg;
+	atomic_store(&monitor_running, 1);
+	syscall(SYS_futex, &monitor_running, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	for (;;) {
 		struct epoll_event ev[16];
 		int n = epoll_wait(monitor_epoll, ev, 16, -1);
@@ -193,9 +198,14 @@ static void start_monitor(void)
 	/* The monitor takes no signals: they belong to the program's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	atomic_store(&monitor_running, 0);
 	monitor_error = pthread_create(&t, &attr, monitor, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
+	/* Running before uffd_open() returns: a fork() right after it must not
+	 * catch the new thread halfway through its start (its locks held). */
+	while (!monitor_error && !atomic_load(&monitor_running))
+		syscall(SYS_futex, &monitor_running, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 	static int atfork_done;
 	if (!atfork_done) {
 		atfork_done = 1;
