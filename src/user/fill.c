@@ -16,13 +16,6 @@
 
 enum op { OP_COPY, OP_ZEROPAGE, OP_POISON, OP_CONTINUE };
 
-/* The destination range for [dst, dst+len): 0, or -ENOENT / -EINVAL. */
-static int dst_range(uintptr_t dst, size_t len, struct u_range *r)
-{
-	if (!u_range_find(dst, r) || dst + len > r->end)
-		return -ENOENT;
-	return 0;
-}
 
 void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 {
@@ -86,6 +79,91 @@ static void set_run(const struct u_range *r, size_t i, size_t n, uint8_t to, boo
 	}
 }
 
+/* Fill [dst, dst+len) within one range; returns the bytes done, and sets
+ * *err when it stopped short. */
+static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *src,
+			  size_t len, enum op op, bool wp, int *err)
+{
+	const size_t first = (dst - r->start) / u_page, n = len / u_page;
+	const uint8_t from = op == OP_CONTINUE ? U_PG_CACHED : U_PG_MISSING;
+	int64_t done = 0;
+
+	u_refresh_state(r, dst, n);
+	while ((size_t)done < len) {
+		size_t i = first + (size_t)done / u_page;
+		size_t left = n - (size_t)done / u_page;
+		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, op == OP_COPY);
+		if (!k) {
+			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
+			/* CONTINUE needs the page in the page cache. */
+			*err = op == OP_CONTINUE && st == U_PG_MISSING ? -EFAULT : -EEXIST;
+			break;
+		}
+		uintptr_t at = dst + (uintptr_t)done;
+		int got;
+		switch (op) {
+		case OP_POISON:
+			/* The trap stays armed; the fault path raises SIGBUS. */
+			set_run(r, i, k, U_PG_POISON, false);
+			got = (int)k;
+			break;
+		case OP_CONTINUE:
+			got = u_trap_disarm(r, at, k * u_page);
+			if (!got)
+				got = (int)k;
+			if (got > 0 && wp)
+				u_trap_protect(r, at, k * u_page, true);
+			break;
+		case OP_ZEROPAGE:
+			if (r->mem == U_MEM_SHMEM && k * u_page > U_ZERO_LEN) {
+				set_run(r, i + U_ZERO_LEN / u_page, k - U_ZERO_LEN / u_page, from, false);
+				k = U_ZERO_LEN / u_page;
+			}
+			got = u_trap_fill(r, at, u_zero_page, k * u_page, false);
+			break;
+		default:
+			got = u_trap_fill(r, at, src + done, k * u_page, wp);
+			break;
+		}
+		if (got < 0) {
+			set_run(r, i, k, from, false);
+			*err = got;
+			break;
+		}
+		if (op != OP_POISON)
+			set_run(r, i, (size_t)got, U_PG_PRESENT, wp);
+		set_run(r, i + got, k - got, from, false);
+		done += (int64_t)got * u_page;
+		if ((size_t)got < k) {
+			*err = -EFAULT;
+			break;
+		}
+	}
+	return done;
+}
+
+/* The kernel merges adjacent mappings registered alike into one, and an
+ * operation may span them; ours stay separate ranges. */
+static bool merged(const struct u_range *a, const struct u_range *b)
+{
+	return a->end == b->start && a->ctx == b->ctx && a->mode == b->mode &&
+	       a->prot == b->prot && a->mem == U_MEM_ANON && b->mem == U_MEM_ANON;
+}
+
+/* The range holding dst, if [dst, dst+len) lies in one (kernel) mapping
+ * registered with a userfaultfd: 0, or -ENOENT. */
+static int dst_range(uintptr_t dst, size_t len, struct u_range *r)
+{
+	struct u_range cur, next;
+
+	if (!u_range_find(dst, r))
+		return -ENOENT;
+	for (cur = *r; dst + len > cur.end; cur = next)
+		if (!u_range_find(cur.end, &next) || !merged(&cur, &next))
+			return -ENOENT;
+	return 0;
+}
+
 static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, bool wp)
 {
 	struct u_range r;
@@ -98,60 +176,15 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 		err = -EINVAL;
 	if (!err && wp && !(r.mode & UFFDIO_REGISTER_MODE_WP))
 		err = -EINVAL;
-	if (err)
-		goto out;
-	const size_t first = (dst - r.start) / u_page, n = len / u_page;
-	u_refresh_state(&r, dst, n);
-	const uint8_t from = op == OP_CONTINUE ? U_PG_CACHED : U_PG_MISSING;
-	while ((size_t)done < len) {
-		size_t i = first + (size_t)done / u_page;
-		size_t left = n - (size_t)done / u_page;
-		size_t k = claim_run(&r, i, left > 256 ? 256 : left, from, op == OP_COPY);
-		if (!k) {
-			uint8_t st = atomic_load(&r.pages[i]) & U_PG_STATE;
-			/* CONTINUE needs the page in the page cache. */
-			err = op == OP_CONTINUE && st == U_PG_MISSING ? -EFAULT : -EEXIST;
-			break;
-		}
+	while (!err && (size_t)done < len) {
 		uintptr_t at = dst + (uintptr_t)done;
-		int got;
-		switch (op) {
-		case OP_POISON:
-			/* The trap stays armed; the fault path raises SIGBUS. */
-			set_run(&r, i, k, U_PG_POISON, false);
-			got = (int)k;
-			break;
-		case OP_CONTINUE:
-			got = u_trap_disarm(&r, at, k * u_page) ? -errno : (int)k;
-			if (!got && wp)
-				u_trap_protect(&r, at, k * u_page, true);
-			break;
-		case OP_ZEROPAGE:
-			if (r.mem == U_MEM_SHMEM && k * u_page > U_ZERO_LEN) {
-				set_run(&r, i + U_ZERO_LEN / u_page, k - U_ZERO_LEN / u_page, from, false);
-				k = U_ZERO_LEN / u_page;
-			}
-			got = u_trap_fill(&r, at, u_zero_page, k * u_page, false);
-			break;
-		default:
-			got = u_trap_fill(&r, at, src + done, k * u_page, wp);
+		if (at >= r.end && !u_range_find(at, &r)) {
+			err = -ENOENT;
 			break;
 		}
-		if (got < 0) {
-			set_run(&r, i, k, from, false);
-			err = got;
-			break;
-		}
-		if (op != OP_POISON)
-			set_run(&r, i, (size_t)got, U_PG_PRESENT, wp);
-		set_run(&r, i + got, k - got, from, false);
-		done += (int64_t)got * u_page;
-		if ((size_t)got < k) {
-			err = -EFAULT;
-			break;
-		}
+		size_t piece = len - (size_t)done < r.end - at ? len - (size_t)done : r.end - at;
+		done += fill_piece(&r, at, src ? src + done : NULL, piece, op, wp, &err);
 	}
-out:
 	u_range_leave();
 	return done ? done : err;
 }
