@@ -8,38 +8,6 @@
  */
 #include "oracle.h"
 
-static long read_long(const char *path, const char *key)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!key) {
-			v = strtol(line, NULL, 10);
-			break;
-		}
-		if (!strncmp(line, key, strlen(key))) {
-			v = strtol(line + strlen(key), NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "we");
-	if (!f)
-		return -1;
-	int ok = fprintf(f, "%ld\n", v) > 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
-
-#define NR "/proc/sys/vm/nr_hugepages"
 
 static void try_modes(int fd, const char *type, char *p, size_t len)
 {
@@ -117,24 +85,11 @@ static void body(int fd, size_t hp)
 
 static void scenario(void)
 {
-	t_limit("hugetlbfs ranges");
 	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, 0);
-	long hp = read_long("/proc/meminfo", "Hugepagesize:") * 1024;
-	long old = read_long(NR, NULL);
+	long old, hp = orc_hugepages_reserve(4, &old);
 
-	if (hp <= 0 || old < 0)
-		t_skip("no hugetlb support (Hugepagesize %ld, nr_hugepages %ld)", hp, old);
-	if (write_long(NR, old + 4) < 0)
-		t_skip("cannot raise " NR ": %s", t_errname(errno));
-	long free_hp = read_long("/proc/meminfo", "HugePages_Free:");
-	if (free_hp < 4) {
-		write_long(NR, old);
-		t_skip("could reserve only %ld free huge pages", free_hp);
-	}
-	body(fd, hp);
+	body(fd, (size_t)hp);
 	close(fd);
-	if (write_long(NR, old) < 0)
-		t_fail_at(__FILE__, __LINE__, "could not give the huge pages back");
-	T_EXPECT_EQ(read_long(NR, NULL), old);
+	orc_hugepages_release(old);
 }
 T_MAIN("register-hugetlb", scenario)

@@ -127,7 +127,7 @@ bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags)
 
 	u_range_enter();
 	if (u_range_find(page, &r) && r.ctx == ctx) {
-		uint8_t st = atomic_load(&r.pages[(page - r.start) / u_page]);
+		uint8_t st = atomic_load(&r.pages[(page - r.start) / r.psize]);
 		if (flags & UFFD_PAGEFAULT_FLAG_WP)
 			pending = st & U_PG_WP;
 		else if (flags & UFFD_PAGEFAULT_FLAG_MINOR)
@@ -192,10 +192,12 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		}
 		goto not_ours;
 	}
-	const uintptr_t page = addr & ~(uintptr_t)(u_page - 1);
-	_Atomic uint8_t *state = &r.pages[(page - r.start) / u_page];
+	/* A huge page faults as a whole (the kernel reports its start). */
+	const uintptr_t page = addr & ~(uintptr_t)(r.psize - 1);
+	_Atomic uint8_t *state = &r.pages[(page - r.start) / r.psize];
 	const bool write = fault_is_write(uc);
-	if (r.mem != U_MEM_ANON && (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
+	if ((r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE) &&
+	    (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
 		/* Shared memory may have been filled through another mapping. */
 		u_refresh_state(&r, page, 1);
 		if (!(r.mode & UFFDIO_REGISTER_MODE_MISSING) &&
@@ -204,7 +206,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 			 * access allocates it, as without userfaultfd. */
 			uint8_t old = U_PG_MISSING;
 			if (atomic_compare_exchange_strong(state, &old, U_PG_PRESENT))
-				u_trap_disarm(&r, page, u_page);
+				u_trap_disarm(&r, page, r.psize);
 		}
 	}
 	const int kind = classify(&r, atomic_load(state), write);
@@ -224,7 +226,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	if (kind == F_WP && (features & UFFD_FEATURE_WP_ASYNC)) {
 		/* Asynchronous write protection: lift it and go on. */
 		atomic_fetch_and(state, (uint8_t)~U_PG_WP);
-		u_trap_protect(&r, page, u_page, false);
+		u_trap_protect(&r, page, r.psize, false);
 		u_range_leave();
 		goto retry;
 	}

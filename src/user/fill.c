@@ -19,23 +19,24 @@ enum op { OP_COPY, OP_ZEROPAGE, OP_POISON, OP_CONTINUE };
 
 void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 {
-	const bool shmem = r->mem != U_MEM_ANON;
+	const bool shmem = r->mem == U_MEM_SHMEM || r->mem == U_MEM_SHMEM_PRIVATE;
 	const bool armed = r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR);
 	/* In the page cache and MINOR-registered: a minor fault's page. */
 	const uint8_t cached = shmem && (r->mode & UFFDIO_REGISTER_MODE_MINOR)
 			       ? U_PG_CACHED : U_PG_PRESENT;
 	unsigned char vec[64];
 
-	/* Anonymous pages only arrive through us while MISSING traps are armed. */
+	/* Anonymous (and hugetlb) pages only arrive through us while MISSING
+	 * traps are armed. */
 	if (!shmem && (r->mode & UFFDIO_REGISTER_MODE_MISSING))
 		return;
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < 64 ? n - done : 64;
-		uintptr_t at = addr + done * u_page;
-		if (u_pages_present(r, at, k * u_page, vec))
+		uintptr_t at = addr + done * r->psize;
+		if (u_pages_present(r, at, k * r->psize, vec))
 			return;
 		for (size_t i = 0; i < k; i++) {
-			_Atomic uint8_t *st = &r->pages[(at - r->start) / u_page + i];
+			_Atomic uint8_t *st = &r->pages[(at - r->start) / r->psize + i];
 			uint8_t old = atomic_load(st);
 			if (!vec[i] || (old & U_PG_STATE) != U_PG_MISSING ||
 			    !atomic_compare_exchange_strong(st, &old,
@@ -44,7 +45,7 @@ void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 			/* A page that is there needs no trap (unless it is a
 			 * MINOR page, whose trap makes its minor fault). */
 			if (shmem && armed && cached == U_PG_PRESENT)
-				u_trap_disarm(r, at + i * u_page, u_page);
+				u_trap_disarm(r, at + i * r->psize, r->psize);
 		}
 		done += k;
 	}
@@ -84,14 +85,14 @@ static void set_run(const struct u_range *r, size_t i, size_t n, uint8_t to, boo
 static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *src,
 			  size_t len, enum op op, bool wp, int *err)
 {
-	const size_t first = (dst - r->start) / u_page, n = len / u_page;
+	const size_t first = (dst - r->start) / r->psize, n = len / r->psize;
 	const uint8_t from = op == OP_CONTINUE ? U_PG_CACHED : U_PG_MISSING;
 	int64_t done = 0;
 
 	u_refresh_state(r, dst, n);
 	while ((size_t)done < len) {
-		size_t i = first + (size_t)done / u_page;
-		size_t left = n - (size_t)done / u_page;
+		size_t i = first + (size_t)done / r->psize;
+		size_t left = n - (size_t)done / r->psize;
 		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, op == OP_COPY);
 		if (!k) {
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
@@ -108,21 +109,21 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			got = (int)k;
 			break;
 		case OP_CONTINUE:
-			got = u_trap_disarm(r, at, k * u_page);
+			got = u_trap_disarm(r, at, k * r->psize);
 			if (!got)
 				got = (int)k;
 			if (got > 0 && wp)
-				u_trap_protect(r, at, k * u_page, true);
+				u_trap_protect(r, at, k * r->psize, true);
 			break;
 		case OP_ZEROPAGE:
-			if (r->mem == U_MEM_SHMEM && k * u_page > U_ZERO_LEN) {
-				set_run(r, i + U_ZERO_LEN / u_page, k - U_ZERO_LEN / u_page, from, false);
-				k = U_ZERO_LEN / u_page;
+			if (r->mem == U_MEM_SHMEM && k * r->psize > U_ZERO_LEN) {
+				set_run(r, i + U_ZERO_LEN / r->psize, k - U_ZERO_LEN / r->psize, from, false);
+				k = U_ZERO_LEN / r->psize;
 			}
-			got = u_trap_fill(r, at, u_zero_page, k * u_page, false);
+			got = u_trap_fill(r, at, u_zero_page, k * r->psize, false);
 			break;
 		default:
-			got = u_trap_fill(r, at, src + done, k * u_page, wp);
+			got = u_trap_fill(r, at, src + done, k * r->psize, wp);
 			break;
 		}
 		if (got < 0) {
@@ -133,7 +134,7 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 		if (op != OP_POISON)
 			set_run(r, i, (size_t)got, U_PG_PRESENT, wp);
 		set_run(r, i + got, k - got, from, false);
-		done += (int64_t)got * u_page;
+		done += (int64_t)got * r->psize;
 		if ((size_t)got < k) {
 			*err = -EFAULT;
 			break;
@@ -175,6 +176,10 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 	if (!err && op == OP_CONTINUE && r.mem == U_MEM_ANON)
 		err = -EINVAL;
 	if (!err && wp && !(r.mode & UFFDIO_REGISTER_MODE_WP))
+		err = -EINVAL;
+	/* hugetlb: whole huge pages only, and no zero page to map. */
+	if (!err && u_hugetlb(&r) &&
+	    (op == OP_ZEROPAGE || ((dst | len) & (r.psize - 1))))
 		err = -EINVAL;
 	while (!err && (size_t)done < len) {
 		uintptr_t at = dst + (uintptr_t)done;

@@ -32,6 +32,7 @@ static int parse_line(const char *line, struct u_vma *v)
 		   &off, &maj, &min, &ino, &pathpos) < 7)
 		return -1;
 	memset(v, 0, sizeof(*v));
+	v->psize = (size_t)sysconf(_SC_PAGESIZE);
 	v->start = start;
 	v->end = end;
 	v->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
@@ -61,8 +62,10 @@ static void classify(struct u_vma *v)
 		return;
 	struct statfs fs;
 	if (fstatfs(fd, &fs) == 0) {
-		if (fs.f_type == HUGETLBFS_MAGIC)
+		if (fs.f_type == HUGETLBFS_MAGIC) {
 			v->kind = U_VMA_HUGETLB;
+			v->psize = (size_t)fs.f_bsize;
+		}
 		else if (fs.f_type == TMPFS_MAGIC && v->shared)
 			v->kind = U_VMA_SHMEM;
 		else if (fs.f_type == TMPFS_MAGIC)

@@ -16,6 +16,7 @@ struct u_vma {
 	dev_t dev;
 	ino_t ino;
 	enum u_vma_kind kind;
+	size_t psize;             /* page size: the huge page size for hugetlb */
 	char path[256];
 };
 

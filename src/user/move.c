@@ -97,7 +97,7 @@ static int64_t move_pages(int ctx, uintptr_t dst, uintptr_t src, size_t len, uin
 			break;
 		}
 		unsigned char present;
-		struct u_range probe = { .mem = U_MEM_ANON };
+		struct u_range probe = { .mem = U_MEM_ANON, .psize = (size_t)u_page };
 		if ((err = u_pages_present(&probe, s, u_page, &present)))
 			break;
 		if (!present) {

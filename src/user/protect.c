@@ -26,7 +26,7 @@ static bool any_mapped(uintptr_t start, uintptr_t end)
 static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 			 bool wp, bool unpopulated)
 {
-	const size_t first = (s - r->start) / u_page, n = (e - s) / u_page;
+	const size_t first = (s - r->start) / r->psize, n = (e - s) / r->psize;
 	unsigned char vec[256];
 	size_t run = 0;
 	int err = 0;
@@ -34,7 +34,7 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 	for (size_t k = 0; k < n && !err; k += 256) {
 		size_t m = n - k < 256 ? n - k : 256;
 		bool know = wp && !unpopulated &&
-			    u_pages_present(r, s + k * u_page, m * u_page, vec) == 0;
+			    u_pages_present(r, s + k * r->psize, m * r->psize, vec) == 0;
 		for (size_t j = 0; j <= m; j++) {
 			bool take = false;
 			if (j < m) {
@@ -55,8 +55,8 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 				continue;
 			}
 			if (run) {
-				uintptr_t at = s + (k + j - run) * u_page;
-				err = u_trap_protect(r, at, run * u_page, wp);
+				uintptr_t at = s + (k + j - run) * r->psize;
+				err = u_trap_protect(r, at, run * r->psize, wp);
 				run = 0;
 				if (err)
 					break;
@@ -100,6 +100,10 @@ int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *a)
 		}
 		if (!(r.mode & UFFDIO_REGISTER_MODE_WP)) {
 			err = -ENOENT;
+			break;
+		}
+		if (u_hugetlb(&r) && ((start | a->range.len) & (r.psize - 1))) {
+			err = -EINVAL;
 			break;
 		}
 		uintptr_t e = r.end < end ? r.end : end;

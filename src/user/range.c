@@ -41,6 +41,7 @@ static void read_range(const struct u_range *r, struct u_range *out)
 	out->ctx = LOAD(r->ctx);
 	out->mode = LOAD(r->mode);
 	out->prot = LOAD(r->prot);
+	out->psize = LOAD(r->psize);
 	out->mem = LOAD(r->mem);
 	out->memfd = LOAD(r->memfd);
 	out->file_off = LOAD(r->file_off);
@@ -55,6 +56,7 @@ static void write_range(struct u_range *r, const struct u_range *in)
 	STORE(r->ctx, in->ctx);
 	STORE(r->mode, in->mode);
 	STORE(r->prot, in->prot);
+	STORE(r->psize, in->psize);
 	STORE(r->mem, in->mem);
 	STORE(r->memfd, in->memfd);
 	STORE(r->file_off, in->file_off);
@@ -217,7 +219,7 @@ static void drop(int i)
 	write_begin();
 	atomic_store(&live[i], 0);
 	write_end();
-	if (ranges[i].mem != U_MEM_ANON) {
+	if (ranges[i].memfd >= 0) {
 		quiesce();   /* a COPY may still be writing through the file */
 		close(ranges[i].memfd);
 	}
@@ -246,8 +248,8 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 			/* A hole in the middle: the tail becomes a range of its own. */
 			struct u_range tail = r;
 			tail.start = e;
-			tail.pages = r.pages + (e - r.start) / u_page;
-			if (r.mem != U_MEM_ANON) {
+			tail.pages = r.pages + (e - r.start) / r.psize;
+			if (r.memfd >= 0) {
 				tail.file_off = r.file_off + (off_t)(e - r.start);
 				tail.memfd = fcntl(r.memfd, F_DUPFD_CLOEXEC, 0);
 			}
@@ -257,8 +259,8 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 		}
 		write_begin();
 		if (s == r.start) {
-			STORE(ranges[i].pages, r.pages + (e - r.start) / u_page);
-			if (r.mem != U_MEM_ANON)
+			STORE(ranges[i].pages, r.pages + (e - r.start) / r.psize);
+			if (r.memfd >= 0)
 				STORE(ranges[i].file_off, r.file_off + (off_t)(e - r.start));
 			STORE(ranges[i].start, e);
 		} else {

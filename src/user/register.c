@@ -21,7 +21,8 @@
 
 static bool can_userfault(const struct u_vma *v, uint64_t mode)
 {
-	if (v->kind == U_VMA_SHMEM || v->kind == U_VMA_SHMEM_PRIVATE)
+	if (v->kind == U_VMA_SHMEM || v->kind == U_VMA_SHMEM_PRIVATE ||
+	    v->kind == U_VMA_HUGETLB)
 		return true;
 	if (v->kind == U_VMA_ANON)
 		return !(mode & UFFDIO_REGISTER_MODE_MINOR);
@@ -42,7 +43,7 @@ static bool busy(int ctx, uintptr_t start, uintptr_t end)
 /* Arm traps over the runs of pages whose state is st. */
 static int arm_runs(const struct u_range *r, uint8_t st)
 {
-	size_t n = (r->end - r->start) / u_page;
+	size_t n = (r->end - r->start) / r->psize;
 
 	for (size_t i = 0; i < n;) {
 		if ((atomic_load(&r->pages[i]) & U_PG_STATE) != st) {
@@ -52,7 +53,7 @@ static int arm_runs(const struct u_range *r, uint8_t st)
 		size_t j = i;
 		while (j < n && (atomic_load(&r->pages[j]) & U_PG_STATE) == st)
 			j++;
-		int err = u_trap_arm(r, r->start + i * u_page, (j - i) * u_page);
+		int err = u_trap_arm(r, r->start + i * r->psize, (j - i) * r->psize);
 		if (err)
 			return err;
 		i = j;
@@ -74,7 +75,7 @@ static void freeze(uintptr_t start, uintptr_t end, int prot)
 /* Writable again: the pages that hold data (absent ones are trapped). */
 static void thaw(const struct u_range *r)
 {
-	size_t n = (r->end - r->start) / u_page;
+	size_t n = (r->end - r->start) / r->psize;
 
 	for (size_t i = 0; i < n;) {
 		if ((atomic_load(&r->pages[i]) & U_PG_STATE) == U_PG_MISSING &&
@@ -86,7 +87,7 @@ static void thaw(const struct u_range *r)
 		while (j < n && ((atomic_load(&r->pages[j]) & U_PG_STATE) != U_PG_MISSING ||
 				 !strcmp(u_trap_mechanism(), "guard markers")))
 			j++;
-		mprotect((void *)(r->start + i * u_page), (j - i) * u_page, r->prot);
+		mprotect((void *)(r->start + i * r->psize), (j - i) * r->psize, r->prot);
 		i = j;
 	}
 }
@@ -103,13 +104,17 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 {
 	struct u_range r = {
 		.start = start, .end = end, .ctx = u_ctx_index(ctx), .mode = mode,
-		.prot = v->prot, .memfd = -1,
+		.prot = v->prot, .psize = v->psize, .memfd = -1,
 	};
-	size_t n = (end - start) / u_page;
+	size_t n = (end - start) / r.psize;
 	int err;
 
-	if (v->kind == U_VMA_SHMEM || v->kind == U_VMA_SHMEM_PRIVATE) {
-		r.mem = v->kind == U_VMA_SHMEM ? U_MEM_SHMEM : U_MEM_SHMEM_PRIVATE;
+	if (v->kind == U_VMA_HUGETLB)
+		r.mem = v->shared ? U_MEM_HUGETLB_SHARED : U_MEM_HUGETLB;
+	if (v->kind == U_VMA_SHMEM || v->kind == U_VMA_SHMEM_PRIVATE ||
+	    r.mem == U_MEM_HUGETLB_SHARED) {
+		if (v->kind != U_VMA_HUGETLB)
+			r.mem = v->kind == U_VMA_SHMEM ? U_MEM_SHMEM : U_MEM_SHMEM_PRIVATE;
 		r.memfd = u_vma_open_file(v);
 		if (r.memfd < 0)
 			return -errno;
@@ -181,11 +186,19 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 	u_range_lock();
 	n = u_vmas_in(start, end, &vmas, &cap);
 	err = n < 0 ? n : n == 0 ? -EINVAL : 0;
+	/* hugetlb: the range starts and ends on huge page boundaries. */
+	if (!err && vmas[0].kind == U_VMA_HUGETLB && (start & (vmas[0].psize - 1)))
+		err = -EINVAL;
+	bool basic = false;
 	for (int i = 0; i < n && !err; i++) {
+		basic |= vmas[i].kind == U_VMA_HUGETLB;
 		if (!can_userfault(&vmas[i], mode))
 			err = -EINVAL;
 		else if (!u_vma_maywrite(&vmas[i]))
 			err = -EPERM;
+		else if (vmas[i].kind == U_VMA_HUGETLB && end <= vmas[i].end &&
+			 end > vmas[i].start && (end & (vmas[i].psize - 1)))
+			err = -EINVAL;
 		else if (busy(u_ctx_index(ctx), vmas[i].start > start ? vmas[i].start : start,
 			      vmas[i].end < end ? vmas[i].end : end))
 			err = -EBUSY;
@@ -206,7 +219,8 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 	u_vmas_free(vmas, cap);
 	if (err)
 		return err;
-	uint64_t ioctls = UFFD_API_RANGE_IOCTLS;
+	/* hugetlb has no zero page and no MOVE: the basic set. */
+	uint64_t ioctls = basic ? UFFD_API_RANGE_IOCTLS_BASIC : UFFD_API_RANGE_IOCTLS;
 	if (!(mode & UFFDIO_REGISTER_MODE_WP))
 		ioctls &= ~((uint64_t)1 << _UFFDIO_WRITEPROTECT);
 	if (!(mode & UFFDIO_REGISTER_MODE_MINOR))
@@ -228,12 +242,15 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 	u_range_lock();
 	n = u_vmas_in(start, end, &vmas, &cap);
 	err = n < 0 ? n : n == 0 ? -EINVAL : 0;
+	if (!err && vmas[0].kind == U_VMA_HUGETLB && (start & (vmas[0].psize - 1)))
+		err = -EINVAL;
 	for (int i = 0; i < n && !err; i++) {
 		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
 		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
 		/* Only through the uffd that registered it; only memory that
-		 * could have been registered. */
-		if (busy(u_ctx_index(ctx), s, e) || !can_userfault(&vmas[i], 0))
+		 * could have been registered; no huge page cut in two. */
+		if (busy(u_ctx_index(ctx), s, e) || !can_userfault(&vmas[i], 0) ||
+		    ((s | e) & (vmas[i].psize - 1)))
 			err = -EINVAL;
 	}
 	if (!err)

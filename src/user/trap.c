@@ -91,23 +91,28 @@ static int sys_err(void)
 	return -errno;
 }
 
+/* Guard markers do not apply to hugetlb: its traps are PROT_NONE. */
+static bool guarded(const struct u_range *r)
+{
+	return use_guard && !u_hugetlb(r);
+}
+
 int u_trap_arm(const struct u_range *r, uintptr_t addr, size_t len)
 {
 	if (!len)
 		return 0;
-	if (use_guard)
+	if (guarded(r))
 		return madvise((void *)addr, len, MADV_GUARD_INSTALL) ? sys_err() : 0;
 	return mprotect((void *)addr, len, PROT_NONE) ? sys_err() : 0;
-	(void)r;
 }
 
 int u_trap_disarm(const struct u_range *r, uintptr_t addr, size_t len)
 {
 	if (!len)
 		return 0;
-	if (use_guard && madvise((void *)addr, len, MADV_GUARD_REMOVE))
+	if (guarded(r) && madvise((void *)addr, len, MADV_GUARD_REMOVE))
 		return sys_err();
-	if ((!use_guard || (r->mode & UFFDIO_REGISTER_MODE_WP)) &&
+	if ((!guarded(r) || (r->mode & UFFDIO_REGISTER_MODE_WP)) &&
 	    mprotect((void *)addr, len, r->prot))
 		return sys_err();
 	return 0;
@@ -116,19 +121,33 @@ int u_trap_disarm(const struct u_range *r, uintptr_t addr, size_t len)
 /* Write len bytes at addr of the program's memory (any protection). */
 static ssize_t poke(const struct u_range *r, uintptr_t addr, const void *src, size_t len)
 {
+	const off_t off = r->file_off + (off_t)(addr - r->start);
+
 	if (r->mem == U_MEM_SHMEM)
-		return pwrite(r->memfd, src, len, r->file_off + (off_t)(addr - r->start));
+		return pwrite(r->memfd, src, len, off);
 	int fd = proc_fd(&mem_fd, "/proc/self/mem", O_RDWR);
 	if (fd < 0)
 		return -1;
-	return pwrite(fd, src, len, (off_t)addr);
+	if (r->mem != U_MEM_HUGETLB_SHARED)
+		return pwrite(fd, src, len, (off_t)addr);
+	/* hugetlbfs has no write(2), and a shared PROT_NONE page cannot be
+	 * written even by force: through a second mapping of the file. */
+	void *alias = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, off);
+	if (alias == MAP_FAILED)
+		return -1;
+	ssize_t n = pwrite(fd, src, len, (off_t)(uintptr_t)alias);
+	int err = errno;
+	munmap(alias, len);
+	errno = err;
+	return n;
 }
 
 int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		size_t len, bool wp)
 {
 	const int prot = wp ? r->prot & ~PROT_WRITE : r->prot;
-	const bool shared = r->mem == U_MEM_SHMEM;
+	const bool shared = r->mem == U_MEM_SHMEM || r->mem == U_MEM_HUGETLB_SHARED;
+	const bool use_guard = guarded(r);
 	ssize_t done;
 	int err = 0;
 
@@ -138,7 +157,7 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 			return sys_err();
 		if ((!use_guard || wp) && mprotect((void *)addr, len, prot))
 			return sys_err();
-		return (int)(len / u_page);
+		return (int)(len / r->psize);
 	}
 	if (use_guard && !shared) {
 		/* Close the page to every access while its marker is gone. */
@@ -151,7 +170,7 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		err = -errno;
 		done = 0;
 	}
-	done &= ~(ssize_t)(u_page - 1);
+	done &= ~(ssize_t)(r->psize - 1);
 	if (done && (!use_guard || !shared || wp) && mprotect((void *)addr, done, prot)) {
 		/* Cannot open it (ENOMEM: vm.max_map_count): the pages stay
 		 * trapped and absent, and the caller gets the error. */
@@ -174,7 +193,7 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 	}
 	if (!done)
 		return err ? err : -EFAULT;
-	return (int)(done / u_page);
+	return (int)(done / r->psize);
 }
 
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp)
@@ -231,12 +250,29 @@ static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
 	return 0;
 }
 
+/* Huge pages mapped here: the first small page of each tells. */
+static int mapped_huge_pages(const struct u_range *r, uintptr_t addr, size_t n,
+			     unsigned char *vec)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char one = 0;
+		int err = mapped_pages(addr + i * r->psize, 1, &one);
+		if (err)
+			return err;
+		vec[i] = one;
+	}
+	return 0;
+}
+
 int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 		    unsigned char *vec)
 {
-	const size_t n = len / u_page;
+	const size_t n = len / r->psize;
 
 	switch (r->mem) {
+	case U_MEM_HUGETLB:
+	case U_MEM_HUGETLB_SHARED:
+		return mapped_huge_pages(r, addr, n, vec);
 	case U_MEM_SHMEM:
 		return cached_pages(r, addr, n, vec);
 	case U_MEM_SHMEM_PRIVATE: {

@@ -37,6 +37,7 @@
 
 /* The features the user backend implements (advertised by UFFDIO_API). */
 #define U_FEATURES (UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | \
+		    UFFD_FEATURE_MISSING_HUGETLBFS | \
 		    UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
 		    UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_EXACT_ADDRESS | \
 		    UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_WP_UNPOPULATED | \
@@ -72,8 +73,10 @@ int u_arena_owns(uintptr_t addr);
 
 /* ---- registered ranges (range.c) ---- */
 /* Anonymous private memory; a shared mapping of shmem (filled through the
- * file); a private mapping of shmem (page cache below, private pages above). */
-enum u_mem { U_MEM_ANON, U_MEM_SHMEM, U_MEM_SHMEM_PRIVATE };
+ * file); a private mapping of shmem (page cache below, private pages above);
+ * hugetlb memory, private or shared (its pages are psize bytes). */
+enum u_mem { U_MEM_ANON, U_MEM_SHMEM, U_MEM_SHMEM_PRIVATE, U_MEM_HUGETLB,
+	     U_MEM_HUGETLB_SHARED };
 
 /* Per-page state, one byte per page. */
 #define U_PG_MISSING  0   /* no page: a trap is armed (MISSING mode) */
@@ -89,10 +92,11 @@ struct u_range {
 	int ctx;                  /* index in u_ctxs */
 	uint64_t mode;            /* UFFDIO_REGISTER_MODE_* */
 	int prot;                 /* the mapping's protection at registration */
+	size_t psize;             /* its page size: u_page, or the huge page size */
 	enum u_mem mem;
 	int memfd;                /* shmem: an fd on the file */
 	off_t file_off;           /* shmem: file offset of start */
-	_Atomic uint8_t *pages;   /* state of each page, index (addr-start)/page */
+	_Atomic uint8_t *pages;   /* state of each page, index (addr-start)/psize */
 	void *pages_base;         /* the shared state array pages points into */
 };
 
@@ -121,6 +125,11 @@ void u_range_after_fork(void);
 _Atomic uint8_t *u_pages_alloc(size_t npages);
 /* Free a state array that no range took. */
 void u_pages_free(_Atomic uint8_t *pages);
+
+static inline bool u_hugetlb(const struct u_range *r)
+{
+	return r->mem == U_MEM_HUGETLB || r->mem == U_MEM_HUGETLB_SHARED;
+}
 
 /* ---- traps (trap.c) ---- */
 extern long u_page;

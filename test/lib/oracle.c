@@ -201,3 +201,61 @@ void orc_fault_msg(int fd, struct uffd_msg *msg, const char *what, char *base)
 	T_EXPECT_EQ(msg->event, UFFD_EVENT_PAGEFAULT);
 	T_EXPECT_EQ(msg->arg.pagefault.address % t_page, 0);
 }
+
+static long read_long(const char *path, const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!key) {
+			v = strtol(line, NULL, 10);
+			break;
+		}
+		if (!strncmp(line, key, strlen(key))) {
+			v = strtol(line + strlen(key), NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -1;
+	int ok = fprintf(f, "%ld\n", v) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+
+long orc_hugepages_reserve(long n, long *old)
+{
+	long hp = read_long("/proc/meminfo", "Hugepagesize:") * 1024;
+
+	*old = read_long(NR_HUGEPAGES, NULL);
+	if (hp <= 0 || *old < 0)
+		t_skip("no hugetlb support (Hugepagesize %ld, nr_hugepages %ld)", hp, *old);
+	if (write_long(NR_HUGEPAGES, *old + n) < 0)
+		t_skip("cannot raise " NR_HUGEPAGES ": %s", t_errname(errno));
+	long free_hp = read_long("/proc/meminfo", "HugePages_Free:");
+	if (free_hp < n) {
+		write_long(NR_HUGEPAGES, *old);
+		t_skip("could reserve only %ld free huge pages", free_hp);
+	}
+	return hp;
+}
+
+void orc_hugepages_release(long old)
+{
+	if (write_long(NR_HUGEPAGES, old) < 0)
+		t_fail_at(__FILE__, __LINE__, "could not give the huge pages back");
+	T_EXPECT_EQ(read_long(NR_HUGEPAGES, NULL), old);
+}

@@ -41,6 +41,13 @@ int orc_file_is(int mfd, long pg, const char *want);
 /* Wait for a page-fault message and record it (page offset from base). */
 void orc_fault_msg(int fd, struct uffd_msg *msg, const char *what, char *base);
 
+/* Reserve n more huge pages (/proc/sys/vm/nr_hugepages), skipping the half
+ * with the reason when that cannot be done; returns the huge page size and
+ * the old count in *old, for orc_hugepages_release(), which gives them back
+ * (and fails the half if it cannot). */
+long orc_hugepages_reserve(long n, long *old);
+void orc_hugepages_release(long old);
+
 /* One row of an ioctl's error table: run request on fd with arg, record the
  * outcome and the output field (named field, at *out) as an observable, and
  * expect success (want 0) or -1 with errno want. */
