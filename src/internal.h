@@ -17,6 +17,8 @@ UFFD_HIDDEN int uffd_kernel_open(int flags, char *how, size_t howlen);
 
 /* User backend. */
 UFFD_HIDDEN int uffd_user_open(int flags);
+/* How the user backend traps pages here: "guard markers" or "mprotect". */
+UFFD_HIDDEN const char *uffd_user_mechanism(void);
 /* 1 if fd is a user-backend userfaultfd, else 0. Async-signal-safe. */
 UFFD_HIDDEN int uffd_user_owns(int fd);
 /* 1 if fd's number was handed out by the user backend (it may have been

@@ -60,7 +60,7 @@ static int user_open(int flags, char *how, size_t howlen)
 	int fd = uffd_user_open(flags & ~UFFD_OPEN_ALLOW_USER_MODE_ONLY);
 
 	if (fd >= 0)
-		snprintf(how, howlen, "user");
+		snprintf(how, howlen, "user (%s)", uffd_user_mechanism());
 	return fd;
 }
 

@@ -57,6 +57,11 @@ const char *u_trap_mechanism(void)
 	return use_guard ? "guard markers" : "mprotect";
 }
 
+const char *uffd_user_mechanism(void)
+{
+	return u_trap_mechanism();
+}
+
 /* A cached fd on a /proc/self file; reopened after fork (see below). */
 static int proc_fd(_Atomic int *cache, const char *path, int flags)
 {
