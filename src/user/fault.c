@@ -210,8 +210,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		}
 	}
 	const int kind = classify(&r, atomic_load(state), write);
-	struct u_ctx *ctx = &u_ctxs[r.ctx];
-	const uint64_t features = ctx->features;
+	const uint64_t features = r.ctx >= 0 ? u_ctxs[r.ctx].features : 0;
 
 	if (kind == F_NONE) {
 		u_range_leave();

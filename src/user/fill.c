@@ -157,7 +157,7 @@ static int dst_range(uintptr_t dst, size_t len, struct u_range *r)
 {
 	struct u_range cur, next;
 
-	if (!u_range_find(dst, r))
+	if (!u_range_find(dst, r) || r->ctx < 0)
 		return -ENOENT;
 	for (cur = *r; dst + len > cur.end; cur = next)
 		if (!u_range_find(cur.end, &next) || !merged(&cur, &next))

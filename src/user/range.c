@@ -210,12 +210,56 @@ int u_range_add(const struct u_range *r)
 	return 0;
 }
 
+/* A run of poisoned pages left behind by an unregistration: a range of no
+ * context that only raises SIGBUS (the kernel's poison markers outlive the
+ * registration).  If it cannot be kept, the pages become ordinary. */
+static void orphan(const struct u_range *r, uintptr_t a, uintptr_t b)
+{
+	size_t n = (b - a) / r->psize;
+	struct u_range o = {
+		.start = a, .end = b, .ctx = -1, .mode = 0, .prot = r->prot,
+		.psize = r->psize, .mem = r->mem, .memfd = -1,
+	};
+
+	o.pages = u_pages_alloc(n);
+	if (o.pages) {
+		for (size_t k = 0; k < n; k++)
+			atomic_store(&o.pages[k], U_PG_POISON);
+		if (u_range_add(&o) == 0)
+			return;
+		u_pages_free(o.pages);
+	}
+	u_trap_disarm(r, a, b - a);
+}
+
+/* Unregister [s, e) of r: its traps open, but for poisoned pages. */
+static void release_span(const struct u_range *r, uintptr_t s, uintptr_t e)
+{
+	const size_t first = (s - r->start) / r->psize, n = (e - s) / r->psize;
+
+	if (r->ctx < 0)
+		return;   /* an orphan keeps its poison */
+	for (size_t i = 0; i < n;) {
+		bool poison = (atomic_load(&r->pages[first + i]) & U_PG_STATE) == U_PG_POISON;
+		size_t j = i + 1;
+		while (j < n && ((atomic_load(&r->pages[first + j]) & U_PG_STATE) == U_PG_POISON) == poison)
+			j++;
+		uintptr_t a = s + i * r->psize, b = s + j * r->psize;
+		if (poison)
+			orphan(r, a, b);
+		else
+			u_trap_disarm(r, a, b - a);
+		i = j;
+	}
+}
+
 /* Forget range i entirely. */
 static void drop(int i)
 {
 	void *base = ranges[i].pages_base;
+	struct u_range r = ranges[i];
 
-	u_trap_disarm(&ranges[i], ranges[i].start, ranges[i].end - ranges[i].start);
+	release_span(&r, r.start, r.end);
 	write_begin();
 	atomic_store(&live[i], 0);
 	write_end();
@@ -243,7 +287,7 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 			drop(i);
 			continue;
 		}
-		u_trap_disarm(&r, s, e - s);
+		release_span(&r, s, e);
 		if (s > r.start && e < r.end) {
 			/* A hole in the middle: the tail becomes a range of its own. */
 			struct u_range tail = r;
@@ -276,7 +320,8 @@ void u_range_drop_ctx(int ctx)
 	int hw = atomic_load(&high_water);
 
 	for (int i = 0; i < hw; i++)
-		if (atomic_load(&live[i]) && (ctx < 0 || ranges[i].ctx == ctx))
+		if (atomic_load(&live[i]) && ranges[i].ctx >= 0 &&
+		    (ctx < 0 || ranges[i].ctx == ctx))
 			drop(i);
 }
 

@@ -34,7 +34,7 @@ static bool busy(int ctx, uintptr_t start, uintptr_t end)
 {
 	for (int i = 0; i < U_MAX_RANGES; i++) {
 		struct u_range *r = u_range_at(i);
-		if (r && r->ctx != ctx && r->start < end && r->end > start)
+		if (r && r->ctx >= 0 && r->ctx != ctx && r->start < end && r->end > start)
 			return true;
 	}
 	return false;
@@ -72,20 +72,28 @@ static void freeze(uintptr_t start, uintptr_t end, int prot)
 	mprotect((void *)start, end - start, prot & ~PROT_WRITE);
 }
 
+/* Is page i's trap armed (absent, or poisoned)? */
+static bool trapped(const struct u_range *r, size_t i)
+{
+	uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
+
+	return st == U_PG_MISSING || st == U_PG_POISON;
+}
+
 /* Writable again: the pages that hold data (absent ones are trapped). */
 static void thaw(const struct u_range *r)
 {
 	size_t n = (r->end - r->start) / r->psize;
 
+	const bool guard = !strcmp(u_trap_mechanism(), "guard markers") && !u_hugetlb(r);
+
 	for (size_t i = 0; i < n;) {
-		if ((atomic_load(&r->pages[i]) & U_PG_STATE) == U_PG_MISSING &&
-		    strcmp(u_trap_mechanism(), "guard markers")) {
+		if (!guard && trapped(r, i)) {
 			i++;
 			continue;
 		}
 		size_t j = i + 1;
-		while (j < n && ((atomic_load(&r->pages[j]) & U_PG_STATE) != U_PG_MISSING ||
-				 !strcmp(u_trap_mechanism(), "guard markers")))
+		while (j < n && (guard || !trapped(r, j)))
 			j++;
 		mprotect((void *)(r->start + i * r->psize), (j - i) * r->psize, r->prot);
 		i = j;
@@ -136,15 +144,22 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	if (err)
 		goto fail;
 	const uint8_t held = mode & UFFDIO_REGISTER_MODE_MINOR ? U_PG_CACHED : U_PG_PRESENT;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct u_range o;
 		if (present[i])
 			atomic_store(&r.pages[i], held);
+		/* Poisoned before, and still: the new registration takes it. */
+		else if (u_range_find(start + i * r.psize, &o) && o.ctx < 0)
+			atomic_store(&r.pages[i], U_PG_POISON);
+	}
 	/* MINOR: every page, for a hole may enter the page cache later
 	 * (the fault path then tells a minor fault from a missing one). */
 	if (mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR))
 		err = arm_runs(&r, U_PG_MISSING);
 	if (!err && (mode & UFFDIO_REGISTER_MODE_MINOR))
 		err = arm_runs(&r, U_PG_CACHED);
+	if (!err)
+		err = arm_runs(&r, U_PG_POISON);   /* the freeze may have opened them */
 	/* Writable again before the range is published (no COPY can race
 	 * with this); writers that fault meanwhile wait for unfreeze(). */
 	if (frozen)
@@ -214,6 +229,8 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 			v.prot = old.prot;
 		u_range_remove_span(u_ctx_index(ctx), s, e);
 		err = add_piece(ctx, &v, s, e, mode);
+		if (!err)
+			u_range_remove_span(-1, s, e);   /* its poison is the new range's now */
 	}
 	u_range_unlock();
 	u_vmas_free(vmas, cap);

@@ -89,7 +89,8 @@ enum u_mem { U_MEM_ANON, U_MEM_SHMEM, U_MEM_SHMEM_PRIVATE, U_MEM_HUGETLB,
 
 struct u_range {
 	uintptr_t start, end;     /* page aligned, within one mapping */
-	int ctx;                  /* index in u_ctxs */
+	int ctx;                  /* index in u_ctxs; -1: poisoned pages left
+				   * behind by an unregistration */
 	uint64_t mode;            /* UFFDIO_REGISTER_MODE_* */
 	int prot;                 /* the mapping's protection at registration */
 	size_t psize;             /* its page size: u_page, or the huge page size */
@@ -112,8 +113,10 @@ unsigned u_range_generation(void);
 void u_range_lock(void);
 void u_range_unlock(void);
 int u_range_add(const struct u_range *r);           /* 0 or -1 ENOMEM */
-/* Forget ctx's registration of [start, end), disarming its traps, splitting
- * ranges that reach outside; returns how many pieces were removed. */
+/* Forget ctx's registration of [start, end), disarming its traps (poisoned
+ * pages stay poisoned, in ranges of ctx -1), splitting ranges that reach
+ * outside; returns how many pieces were removed.  ctx -1: take poisoned
+ * pages over for a new registration (their traps stay armed). */
 int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end);
 /* Iterate ranges under the lock: the i-th live range, or NULL. */
 struct u_range *u_range_at(int i);

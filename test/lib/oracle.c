@@ -99,8 +99,10 @@ void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out)
 		child_pipe = p[1];
 		child_base = base;
 		alarm(5);
+		/* SIGSEGV keeps its handler (libuffd's, on the user
+		 * backend): a child that dies of it is reported from its
+		 * wait status. */
 		sigaction(SIGBUS, &sa, NULL);
-		sigaction(SIGSEGV, &sa, NULL);
 		if (wr) {
 			*(volatile char *)addr = 1;
 			c.value = 1;
@@ -119,6 +121,11 @@ void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out)
 		if (errno != EINTR)
 			T_FATAL("waitpid: %s", t_errname(errno));
 	out->status = status;
+	if (n != sizeof(*out) && WIFSIGNALED(status)) {
+		out->signo = WTERMSIG(status);
+		out->page = -1;
+		return;
+	}
 	if (n != sizeof(*out))
 		T_FATAL("the touching child reported nothing (wait status 0x%x)", status);
 }

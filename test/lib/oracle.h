@@ -62,8 +62,9 @@ struct orc_child {
 	int value;      /* the byte read, when no signal */
 	int status;     /* "exit N" / killed: raw wait status */
 };
-/* Fork; the child reads (write = 0) or writes 1 to addr, catching SIGBUS and
- * SIGSEGV; the parent collects what happened.  Fatal on a stuck child (5 s). */
+/* Fork; the child reads (write = 0) or writes 1 to addr, catching SIGBUS (a
+ * child killed by another signal is reported from its wait status, page -1);
+ * the parent collects what happened.  Fatal on a stuck child (5 s). */
 void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out);
 
 /* Run fn(arg, report_fd) in a forked child (10 s limit); the child writes
