@@ -17,6 +17,8 @@ struct result {
 
 static void scenario(void)
 {
+	if (geteuid() != 0)
+		t_skip("needs root to drop privileges in a child");
 	/* Skips a backend without UFFD_FEATURE_EVENT_FORK. */
 	int fd = t_uffd_api(O_CLOEXEC, UFFD_FEATURE_EVENT_FORK);
 	T_OBS("EVENT_FORK as root: ok");
