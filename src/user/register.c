@@ -83,9 +83,8 @@ static bool trapped(const struct u_range *r, size_t i)
 /* Writable again: the pages that hold data (absent ones are trapped). */
 static void thaw(const struct u_range *r)
 {
-	size_t n = (r->end - r->start) / r->psize;
-
-	const bool guard = !strcmp(u_trap_mechanism(), "guard markers") && !u_hugetlb(r);
+	const size_t n = (r->end - r->start) / r->psize;
+	const bool guard = u_trap_guarded(r);
 
 	for (size_t i = 0; i < n;) {
 		if (!guard && trapped(r, i)) {

@@ -97,7 +97,7 @@ static int sys_err(void)
 }
 
 /* Guard markers do not apply to hugetlb: its traps are PROT_NONE. */
-static bool guarded(const struct u_range *r)
+bool u_trap_guarded(const struct u_range *r)
 {
 	return use_guard && !u_hugetlb(r);
 }
@@ -106,7 +106,7 @@ int u_trap_arm(const struct u_range *r, uintptr_t addr, size_t len)
 {
 	if (!len)
 		return 0;
-	if (guarded(r))
+	if (u_trap_guarded(r))
 		return madvise((void *)addr, len, MADV_GUARD_INSTALL) ? sys_err() : 0;
 	return mprotect((void *)addr, len, PROT_NONE) ? sys_err() : 0;
 }
@@ -115,9 +115,9 @@ int u_trap_disarm(const struct u_range *r, uintptr_t addr, size_t len)
 {
 	if (!len)
 		return 0;
-	if (guarded(r) && madvise((void *)addr, len, MADV_GUARD_REMOVE))
+	if (u_trap_guarded(r) && madvise((void *)addr, len, MADV_GUARD_REMOVE))
 		return sys_err();
-	if ((!guarded(r) || (r->mode & UFFDIO_REGISTER_MODE_WP)) &&
+	if ((!u_trap_guarded(r) || (r->mode & UFFDIO_REGISTER_MODE_WP)) &&
 	    mprotect((void *)addr, len, r->prot))
 		return sys_err();
 	return 0;
@@ -152,7 +152,7 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 {
 	const int prot = wp ? r->prot & ~PROT_WRITE : r->prot;
 	const bool shared = r->mem == U_MEM_SHMEM || r->mem == U_MEM_HUGETLB_SHARED;
-	const bool use_guard = guarded(r);
+	const bool use_guard = u_trap_guarded(r);
 	ssize_t done;
 	int err = 0;
 
