@@ -116,12 +116,21 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	size_t n = (end - start) / r.psize;
 	int err;
 
-	if (v->kind == U_VMA_HUGETLB)
+	switch (v->kind) {
+	case U_VMA_SHMEM:
+		r.mem = U_MEM_SHMEM;
+		break;
+	case U_VMA_SHMEM_PRIVATE:
+		r.mem = U_MEM_SHMEM_PRIVATE;
+		break;
+	case U_VMA_HUGETLB:
 		r.mem = v->shared ? U_MEM_HUGETLB_SHARED : U_MEM_HUGETLB;
-	if (v->kind == U_VMA_SHMEM || v->kind == U_VMA_SHMEM_PRIVATE ||
-	    r.mem == U_MEM_HUGETLB_SHARED) {
-		if (v->kind != U_VMA_HUGETLB)
-			r.mem = v->kind == U_VMA_SHMEM ? U_MEM_SHMEM : U_MEM_SHMEM_PRIVATE;
+		break;
+	default:
+		r.mem = U_MEM_ANON;
+	}
+	/* The file, where fills or the page cache go through it. */
+	if (r.mem != U_MEM_ANON && r.mem != U_MEM_HUGETLB) {
 		r.memfd = u_vma_open_file(v);
 		if (r.memfd < 0)
 			return -errno;
@@ -140,8 +149,13 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	if (frozen)
 		freeze(start, end, r.prot);
 	err = u_pages_present(&r, start, end - start, present);
-	if (err)
+	if (err) {
+		if (frozen) {
+			mprotect((void *)start, end - start, r.prot);
+			unfreeze();
+		}
 		goto fail;
+	}
 	const uint8_t held = mode & UFFDIO_REGISTER_MODE_MINOR ? U_PG_CACHED : U_PG_PRESENT;
 	for (size_t i = 0; i < n; i++) {
 		struct u_range o;
