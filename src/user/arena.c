@@ -17,10 +17,8 @@
 
 #include "user.h"
 
-#define ARENA_SIZE (64ULL << 30)
-
 static char *arena;
-static size_t used;
+static size_t arena_size, used;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct free_block {
@@ -40,11 +38,13 @@ void *u_arena_alloc(size_t bytes)
 
 	bytes = round_up(bytes);
 	pthread_mutex_lock(&lock);
-	if (!arena) {
-		void *a = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+	/* Smaller where the kernel accounts even MAP_NORESERVE memory
+	 * (vm.overcommit_memory=2). */
+	for (int shift = 36; !arena && shift >= 28; shift -= 4) {
+		void *a = mmap(NULL, (size_t)1 << shift, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (a != MAP_FAILED)
-			arena = a;
+			arena = a, arena_size = (size_t)1 << shift;
 	}
 	for (struct free_block **b = &free_list; *b; b = &(*b)->next) {
 		if ((*b)->bytes == bytes) {
@@ -54,13 +54,20 @@ void *u_arena_alloc(size_t bytes)
 			break;
 		}
 	}
-	if (!p && arena && used + bytes <= ARENA_SIZE) {
+	if (!p && arena && used + bytes <= arena_size) {
 		p = arena + used;
 		used += bytes;
 	}
 	pthread_mutex_unlock(&lock);
-	if (!p)
-		errno = ENOMEM;
+	if (!p) {
+		/* No arena, or it is full: memory of its own, wherever it lands. */
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED) {
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
 	return p;
 }
 
@@ -69,6 +76,10 @@ void u_arena_free(void *p, size_t bytes)
 	struct free_block *b = p;
 
 	bytes = round_up(bytes);
+	if (!u_arena_owns((uintptr_t)p)) {
+		munmap(p, bytes);
+		return;
+	}
 	madvise(p, bytes, MADV_DONTNEED);   /* zero again when reused */
 	pthread_mutex_lock(&lock);
 	b->next = free_list;
@@ -79,7 +90,7 @@ void u_arena_free(void *p, size_t bytes)
 
 int u_arena_owns(uintptr_t addr)
 {
-	return arena && addr >= (uintptr_t)arena && addr < (uintptr_t)arena + ARENA_SIZE;
+	return arena && addr >= (uintptr_t)arena && addr < (uintptr_t)arena + arena_size;
 }
 
 void u_arena_after_fork(void)
