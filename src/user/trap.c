@@ -52,14 +52,9 @@ void u_trap_init(void)
 	munmap(p, u_page);
 }
 
-const char *u_trap_mechanism(void)
-{
-	return use_guard ? "guard markers" : "mprotect";
-}
-
 const char *uffd_user_mechanism(void)
 {
-	return u_trap_mechanism();
+	return use_guard ? "guard markers" : "mprotect";
 }
 
 /* A cached fd on a /proc/self file; reopened after fork (see below). */

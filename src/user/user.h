@@ -138,7 +138,6 @@ static inline bool u_hugetlb(const struct u_range *r)
 extern long u_page;
 void u_trap_init(void);
 void u_trap_after_fork(void);
-const char *u_trap_mechanism(void);
 /* Are r's traps guard markers (else PROT_NONE)? */
 bool u_trap_guarded(const struct u_range *r);
 /* Arm the trap on [addr, addr+len) (pages known absent). 0 or -errno. */
