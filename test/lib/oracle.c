@@ -79,59 +79,11 @@ static void child_handler(int sig, siginfo_t *si, void *uc)
 	_exit(0);
 }
 
-void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out)
-{
-	int p[2];
-
-	memset(out, 0, sizeof(*out));
-	if (pipe2(p, O_CLOEXEC) < 0)
-		T_FATAL("pipe: %s", t_errname(errno));
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		T_FATAL("fork: %s", t_errname(errno));
-	if (pid == 0) {
-		struct sigaction sa = { .sa_sigaction = child_handler,
-					.sa_flags = SA_SIGINFO };
-		struct orc_child c = {0};
-
-		close(p[0]);
-		child_pipe = p[1];
-		child_base = base;
-		alarm(5);
-		/* SIGSEGV keeps its handler (libuffd's, on the user
-		 * backend): a child that dies of it is reported from its
-		 * wait status. */
-		sigaction(SIGBUS, &sa, NULL);
-		if (wr) {
-			*(volatile char *)addr = 1;
-			c.value = 1;
-		} else {
-			c.value = *(volatile char *)addr;
-		}
-		if (write(p[1], &c, sizeof(c)) != sizeof(c))
-			_exit(2);
-		_exit(0);
-	}
-	close(p[1]);
-	ssize_t n = read(p[0], out, sizeof(*out));
-	close(p[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			T_FATAL("waitpid: %s", t_errname(errno));
-	out->status = status;
-	if (n != sizeof(*out) && WIFSIGNALED(status)) {
-		out->signo = WTERMSIG(status);
-		out->page = -1;
-		return;
-	}
-	if (n != sizeof(*out))
-		T_FATAL("the touching child reported nothing (wait status 0x%x)", status);
-}
-
-int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
-		 void *out, size_t len)
+/* Fork; the child runs fn with the write end of a pipe and stops within
+ * alarm_s seconds; the parent reads up to len bytes of its report and
+ * reaps it.  Returns the bytes read, with the wait status in *status. */
+static size_t fork_and_collect(void (*fn)(void *arg, int report_fd), void *arg,
+			       unsigned alarm_s, void *out, size_t len, int *status)
 {
 	int p[2];
 
@@ -143,7 +95,7 @@ int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 		T_FATAL("fork: %s", t_errname(errno));
 	if (pid == 0) {
 		close(p[0]);
-		alarm(10);
+		alarm(alarm_s);
 		fn(arg, p[1]);
 		_exit(0);
 	}
@@ -158,10 +110,61 @@ int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 		got += n;
 	}
 	close(p[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
+	while (waitpid(pid, status, 0) < 0)
 		if (errno != EINTR)
 			T_FATAL("waitpid: %s", t_errname(errno));
+	return got;
+}
+
+struct touch {
+	void *base, *addr;
+	int wr;
+};
+
+static void touch_child(void *arg, int report)
+{
+	const struct touch *t = arg;
+	struct sigaction sa = { .sa_sigaction = child_handler, .sa_flags = SA_SIGINFO };
+	struct orc_child c = {0};
+
+	child_pipe = report;
+	child_base = t->base;
+	/* SIGSEGV keeps its handler (libuffd's, on the user backend): a child
+	 * that dies of it is reported from its wait status. */
+	sigaction(SIGBUS, &sa, NULL);
+	if (t->wr) {
+		*(volatile char *)t->addr = 1;
+		c.value = 1;
+	} else {
+		c.value = *(volatile char *)t->addr;
+	}
+	if (write(report, &c, sizeof(c)) != sizeof(c))
+		_exit(2);
+}
+
+void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out)
+{
+	struct touch t = { base, addr, wr };
+	int status;
+
+	memset(out, 0, sizeof(*out));
+	size_t n = fork_and_collect(touch_child, &t, 5, out, sizeof(*out), &status);
+	out->status = status;
+	if (n != sizeof(*out) && WIFSIGNALED(status)) {
+		out->signo = WTERMSIG(status);
+		out->page = -1;
+		return;
+	}
+	if (n != sizeof(*out))
+		T_FATAL("the touching child reported nothing (wait status 0x%x)", status);
+}
+
+int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
+		 void *out, size_t len)
+{
+	int status;
+	size_t got = fork_and_collect(fn, arg, 10, out, len, &status);
+
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -1;
 	return (int)got;
