@@ -221,42 +221,39 @@ int u_copy(struct u_ctx *ctx, struct uffdio_copy *a, int64_t *result)
 		      !(a->mode & UFFDIO_COPY_MODE_DONTWAKE), result);
 }
 
-int u_zeropage(struct u_ctx *ctx, struct uffdio_zeropage *a, int64_t *result)
+/* ZEROPAGE, POISON and CONTINUE: a range, a mode, a result; only the
+ * operation and its mode bits differ. */
+static int range_fill(struct u_ctx *ctx, const struct uffdio_range *range, uint64_t mode,
+		      uint64_t allowed, uint64_t dontwake, uint64_t wp, enum op op,
+		      int64_t *result)
 {
-	int err = u_validate_range(a->range.start, a->range.len, true);
+	int err = u_validate_range(range->start, range->len, true);
 
-	if (!err && (a->mode & ~UFFDIO_ZEROPAGE_MODE_DONTWAKE))
+	if (!err && (mode & ~allowed))
 		err = -EINVAL;
 	if (err)
 		return err;
-	int64_t ret = mfill(a->range.start, NULL, a->range.len, OP_ZEROPAGE, false);
-	return u_fill_finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
-		      !(a->mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE), result);
+	int64_t ret = mfill(range->start, NULL, range->len, op, mode & wp);
+	return u_fill_finish(u_ctx_index(ctx), range->start, range->len, ret,
+			     !(mode & dontwake), result);
+}
+
+int u_zeropage(struct u_ctx *ctx, struct uffdio_zeropage *a, int64_t *result)
+{
+	return range_fill(ctx, &a->range, a->mode, UFFDIO_ZEROPAGE_MODE_DONTWAKE,
+			  UFFDIO_ZEROPAGE_MODE_DONTWAKE, 0, OP_ZEROPAGE, result);
 }
 
 int u_poison(struct u_ctx *ctx, struct uffdio_poison *a, int64_t *result)
 {
-	int err = u_validate_range(a->range.start, a->range.len, true);
-
-	if (!err && (a->mode & ~UFFDIO_POISON_MODE_DONTWAKE))
-		err = -EINVAL;
-	if (err)
-		return err;
-	int64_t ret = mfill(a->range.start, NULL, a->range.len, OP_POISON, false);
-	return u_fill_finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
-		      !(a->mode & UFFDIO_POISON_MODE_DONTWAKE), result);
+	return range_fill(ctx, &a->range, a->mode, UFFDIO_POISON_MODE_DONTWAKE,
+			  UFFDIO_POISON_MODE_DONTWAKE, 0, OP_POISON, result);
 }
 
 int u_continue(struct u_ctx *ctx, struct uffdio_continue *a, int64_t *result)
 {
-	int err = u_validate_range(a->range.start, a->range.len, true);
-
-	if (!err && (a->mode & ~(UFFDIO_CONTINUE_MODE_DONTWAKE | UFFDIO_CONTINUE_MODE_WP)))
-		err = -EINVAL;
-	if (err)
-		return err;
-	int64_t ret = mfill(a->range.start, NULL, a->range.len, OP_CONTINUE,
-			    a->mode & UFFDIO_CONTINUE_MODE_WP);
-	return u_fill_finish(u_ctx_index(ctx), a->range.start, a->range.len, ret,
-		      !(a->mode & UFFDIO_CONTINUE_MODE_DONTWAKE), result);
+	return range_fill(ctx, &a->range, a->mode,
+			  UFFDIO_CONTINUE_MODE_DONTWAKE | UFFDIO_CONTINUE_MODE_WP,
+			  UFFDIO_CONTINUE_MODE_DONTWAKE, UFFDIO_CONTINUE_MODE_WP,
+			  OP_CONTINUE, result);
 }
