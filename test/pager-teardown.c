@@ -6,6 +6,7 @@
  * /proc/self/task are counted; then a pager with four handler threads maps a
  * file and a zero region, is used, one region is unmapped by hand and the
  * other left to uffd_pager_destroy(): the counts are back where they were.
+ * Each region's address range is unmapped once it is gone.
  * A pager that fails to be created (EINVAL) and one destroyed unused leave
  * nothing either.
  */
@@ -33,7 +34,9 @@ static void use(const char *path)
 	T_EXPECT_EQ(wrong, 0);
 	T_EXPECT_EQ(uffd_region_writeback(b), NPAGES);
 	T_EXPECT_OK(uffd_region_unmap(a));
+	T_EXPECT(tp_unmapped(m, NPAGES * (size_t)t_page));
 	uffd_pager_destroy(p);          /* b still mapped */
+	T_EXPECT(tp_unmapped(z, 1 << 20));
 	uffd_source_close(file);
 	uffd_source_close(zero);
 }
@@ -43,6 +46,9 @@ static void scenario(void)
 	char path[64];
 	int fd = tp_file(NPAGES, path, sizeof(path));
 
+	/* twice: the C library's own caches (thread stacks, malloc arenas)
+	 * reach their steady state */
+	use(path);
 	use(path);
 	struct tp_counts before = tp_count();
 	use(path);
