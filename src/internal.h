@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "uffd.h"
+#include "sys.h"   /* libuffd's own system calls: never the C library's (see there) */
 
 #define UFFD_HIDDEN __attribute__((visibility("hidden")))
 

@@ -18,7 +18,7 @@ int uffd_ioctl(int fd, unsigned long request, void *arg)
 	 * user-backend fd under a number of its own (a dup) answers ENOTTY
 	 * there, as a pipe, and is then recognised below. */
 	if (!hinted) {
-		int ret = ioctl(fd, request, arg);
+		int ret = sys_ioctl(fd, request, arg);
 		if (ret >= 0 || errno != ENOTTY)
 			return ret;
 	}
@@ -29,7 +29,7 @@ int uffd_ioctl(int fd, unsigned long request, void *arg)
 		errno = ENOTTY;
 		return -1;
 	}
-	return ioctl(fd, request, arg);
+	return sys_ioctl(fd, request, arg);
 }
 
 /* A kernel userfaultfd is an anonymous inode whose link reads "anon_inode:[userfaultfd]". */
@@ -51,7 +51,7 @@ int uffd_fd_backend(int fd)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) < 0)
+	if (sys_fstat(fd, &st) < 0)
 		return -1;
 	if (uffd_user_owns(fd))
 		return UFFD_BACKEND_USER;

@@ -35,7 +35,7 @@ struct u_ctx *u_ctx_of_fd(int fd)
 {
 	struct stat st;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+	if (fd < 0 || sys_fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return NULL;
 	for (int i = 0; i < U_MAX_CTX; i++) {
 		struct u_ctx *c = &u_ctxs[i];
@@ -66,7 +66,7 @@ static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 	for (;;) {
 		if (atomic_load(&ctx->state) != U_CTX_READY)
 			return -1;
-		ssize_t n = write(ctx->out, msg, sizeof(*msg));
+		ssize_t n = sys_write(ctx->out, msg, sizeof(*msg));
 		if (n == (ssize_t)sizeof(*msg))
 			return 0;
 		if (n < 0 && errno == EINTR)
@@ -78,13 +78,13 @@ static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 			struct timespec now = { 0, 0 };
 			sigemptyset(&pipe_set);
 			sigaddset(&pipe_set, SIGPIPE);
-			syscall(SYS_rt_sigtimedwait, &pipe_set, NULL, &now, 8);
+			sys_sigtimedwait(&pipe_set, NULL, &now);
 			return -1;
 		}
 		if (n < 0 && errno == EAGAIN) {
 			/* The reader is behind: wait for room, or for it to go. */
 			struct pollfd p = { .fd = ctx->out, .events = POLLOUT };
-			poll(&p, 1, 1000);
+			sys_poll(&p, 1, 1000);
 			if (p.revents & (POLLHUP | POLLERR))
 				return -1;
 			continue;
@@ -123,7 +123,7 @@ void u_ctx_release(struct u_ctx *ctx)
 		sched_yield();
 	/* Under the lock: u_ctx_reap() polls the fd under it. */
 	pthread_mutex_lock(&ctx_lock);
-	close(ctx->out);
+	sys_close(ctx->out);
 	ctx->out = -1;
 	atomic_store(&ctx->state, U_CTX_FREE);
 	pthread_mutex_unlock(&ctx_lock);
@@ -140,7 +140,7 @@ void u_ctx_reap(void)
 		if (s != U_CTX_OPEN && s != U_CTX_READY)
 			continue;
 		struct pollfd p = { .fd = c->out, .events = 0 };
-		gone[i] = poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+		gone[i] = sys_poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 	}
 	pthread_mutex_unlock(&ctx_lock);
 	for (int i = 0; i < U_MAX_CTX; i++)
@@ -154,7 +154,7 @@ static void *monitor(void *arg)
 {
 	(void)arg;
 	atomic_store(&monitor_running, 1);
-	syscall(SYS_futex, &monitor_running, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	sys_futex(&monitor_running, FUTEX_WAKE_PRIVATE, 1, NULL);
 	for (;;) {
 		struct epoll_event ev[16];
 		int n = epoll_wait(monitor_epoll, ev, 16, -1);
@@ -175,7 +175,7 @@ static void child_after_fork(void)
 	u_trap_after_fork();
 	u_range_drop_ctx(-1);
 	if (monitor_epoll >= 0)
-		close(monitor_epoll);
+		sys_close(monitor_epoll);
 	monitor_epoll = -1;
 	monitor_once = (pthread_once_t)PTHREAD_ONCE_INIT;
 	pthread_mutex_init(&ctx_lock, NULL);
@@ -197,15 +197,15 @@ static void start_monitor(void)
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	/* The monitor takes no signals: they belong to the program's threads. */
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	sys_sigprocmask(SIG_SETMASK, &all, &old);
 	atomic_store(&monitor_running, 0);
 	monitor_error = pthread_create(&t, &attr, monitor, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sys_sigprocmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	/* Running before uffd_open() returns: a fork() right after it must not
 	 * catch the new thread halfway through its start (its locks held). */
 	while (!monitor_error && !atomic_load(&monitor_running))
-		syscall(SYS_futex, &monitor_running, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		sys_futex(&monitor_running, FUTEX_WAIT_PRIVATE, 0, NULL);
 	static int atfork_done;
 	if (!atfork_done) {
 		atfork_done = 1;
@@ -236,21 +236,21 @@ int uffd_user_open(int flags)
 		uffd_set_why("cannot start the monitor thread: %s", strerror(errno));
 		return -1;
 	}
-	if (pipe2(sv, O_CLOEXEC) < 0) {
+	if (sys_pipe2(sv, O_CLOEXEC) < 0) {
 		uffd_set_why("pipe2: %s", strerror(errno));
 		return -1;
 	}
 	if (!(flags & O_CLOEXEC))
-		fcntl(sv[0], F_SETFD, 0);
+		sys_fcntl(sv[0], F_SETFD, 0);
 	if (flags & O_NONBLOCK)
-		fcntl(sv[0], F_SETFL, O_NONBLOCK);
+		sys_fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	/* libuffd never blocks in write(2): it polls, and notices a reader
 	 * that went away.  Room for many pending messages (best effort). */
-	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	fcntl(sv[1], F_SETPIPE_SZ, 1 << 20);
+	sys_fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	sys_fcntl(sv[1], F_SETPIPE_SZ, 1 << 20);
 
 	struct stat st;
-	if (fstat(sv[0], &st) < 0)
+	if (sys_fstat(sv[0], &st) < 0)
 		goto fail;
 	pthread_mutex_lock(&ctx_lock);
 	struct u_ctx *ctx = NULL;
@@ -285,8 +285,8 @@ int uffd_user_open(int flags)
 	return sv[0];
 fail:;
 	int err = errno;
-	close(sv[0]);
-	close(sv[1]);
+	sys_close(sv[0]);
+	sys_close(sv[1]);
 	errno = err;
 	return -1;
 }

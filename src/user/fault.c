@@ -64,10 +64,10 @@ static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, voi
 		/* Only the handler goes back to SIG_DFL, as in the kernel. */
 		struct sigaction dfl = *act;
 		dfl.sa_handler = SIG_DFL;
-		sigaction(sig, &dfl, NULL);
+		sys_sigaction(sig, &dfl, NULL);
 	}
 	if (memcmp(&mask, &now, sizeof(mask)))
-		pthread_sigmask(SIG_SETMASK, &mask, NULL);
+		sys_sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (act->sa_flags & SA_SIGINFO)
 		act->sa_sigaction(sig, si, uc);
 	else
@@ -78,14 +78,15 @@ static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, voi
  * Straight to the kernel, past any interposed sigaction (sanitizers). */
 static void die_of(int sig, siginfo_t *si)
 {
-	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; }
-		dfl = { SIG_DFL, 0, NULL, 0 };
-	uint64_t unblock = 1ULL << (sig - 1);
+	const struct sys_ksigaction dfl = { .handler = SIG_DFL };
+	sigset_t unblock;
 
-	syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
-	syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, sizeof(uint64_t));
+	sigemptyset(&unblock);
+	sigaddset(&unblock, sig);
+	sys_rt_sigaction(sig, &dfl, NULL);
+	sys_sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 	si->si_signo = sig;
-	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), sig, si);
+	sys_tgsigqueueinfo(sys_getpid(), sys_gettid(), sig, si);
 }
 
 void u_raise_sigbus(void *addr, int code, void *uc)
@@ -97,7 +98,7 @@ void u_raise_sigbus(void *addr, int code, void *uc)
 	si.si_signo = SIGBUS;
 	si.si_code = code;
 	si.si_addr = addr;
-	sigaction(SIGBUS, NULL, &act);
+	sys_sigaction(SIGBUS, NULL, &act);
 	if (act.sa_handler == SIG_DFL || act.sa_handler == SIG_IGN ||
 	    sigismember(&((ucontext_t *)uc)->uc_sigmask, SIGBUS) == 1) {
 		/* Like force_sig_fault(): a blocked or ignored SIGBUS kills. */
@@ -187,7 +188,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 			 * Back with the signal mask of the copy (a wrapper
 			 * around this handler may have blocked more). */
 			errno = saved_errno;
-			pthread_sigmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
+			sys_sigprocmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
 			siglongjmp(*u_fixup, 1);
 		}
 		goto not_ours;
@@ -196,10 +197,12 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	const uintptr_t page = addr & ~(uintptr_t)(r.psize - 1);
 	_Atomic uint8_t *state = &r.pages[(page - r.start) / r.psize];
 	const bool write = fault_is_write(uc);
-	if ((r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE) &&
-	    (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
+	const bool shmem = r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE;
+	const bool huge_minor = u_hugetlb(&r) && (r.mode & UFFDIO_REGISTER_MODE_MINOR);
+	if ((shmem || huge_minor) && (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
 		/* Shared memory may have been filled through another mapping. */
-		u_refresh_state(&r, page, 1);
+		if (r.mem != U_MEM_HUGETLB)
+			u_refresh_state(&r, page, 1);
 		if (!(r.mode & UFFDIO_REGISTER_MODE_MISSING) &&
 		    (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
 			/* A hole in a MINOR-only range is no userfault: the
@@ -250,7 +253,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		msg.arg.pagefault.flags |= UFFD_PAGEFAULT_FLAG_MINOR;
 	msg.arg.pagefault.address = features & UFFD_FEATURE_EXACT_ADDRESS ? addr : page;
 	if (features & UFFD_FEATURE_THREAD_ID)
-		msg.arg.pagefault.feat.ptid = (uint32_t)syscall(SYS_gettid);
+		msg.arg.pagefault.feat.ptid = (uint32_t)sys_gettid();
 	u_wait_fault(r.ctx, page, gen, &msg);
 retry:
 	errno = saved_errno;
@@ -281,7 +284,7 @@ int u_fault_install(void)
 		sigaddset(&sa.sa_mask, SIGBUS);
 		/* A message written after the reader went: EPIPE, not death. */
 		sigaddset(&sa.sa_mask, SIGPIPE);
-		ret = sigaction(SIGSEGV, &sa, &prev_segv);
+		ret = sys_sigaction(SIGSEGV, &sa, &prev_segv);
 		if (!ret)
 			atomic_store(&installed, 1);
 	}

@@ -17,7 +17,7 @@ static bool any_mapped(uintptr_t start, uintptr_t end)
 	unsigned char vec[1];
 
 	for (uintptr_t a = start; a < end; a += u_page)
-		if (!mincore((void *)a, u_page, vec) || errno != ENOMEM)
+		if (!sys_mincore((void *)a, u_page, vec) || errno != ENOMEM)
 			return true;
 	return false;
 }
