@@ -179,7 +179,9 @@ int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled)
 	*handled = ctx != NULL;
 	if (!ctx)
 		return -1;
+	u_trap_change_begin();
 	int ret = dispatch(ctx, request, arg);
+	u_trap_change_end();
 	if (ret < 0) {
 		errno = -ret;
 		return -1;
