@@ -16,8 +16,10 @@ int uffd_ioctl(int fd, unsigned long request, void *arg)
 
 	/* Kernel userfaultfds go straight through, at no extra cost; a
 	 * user-backend fd under a number of its own (a dup) answers ENOTTY
-	 * there, as a pipe, and is then recognised below. */
-	if (!hinted) {
+	 * there, as a pipe, and is then recognised below.  What a pipe would
+	 * answer unlike a userfaultfd is asked of the user backend first. */
+	const int pipe_answers = request == FIONREAD || request == FIOASYNC;
+	if (!hinted && !pipe_answers) {
 		int ret = sys_ioctl(fd, request, arg);
 		if (ret >= 0 || errno != ENOTTY)
 			return ret;
@@ -25,7 +27,7 @@ int uffd_ioctl(int fd, unsigned long request, void *arg)
 	int ret = uffd_user_ioctl(fd, request, arg, &handled);
 	if (handled)
 		return ret;
-	if (!hinted) {
+	if (!hinted && !pipe_answers) {
 		errno = ENOTTY;
 		return -1;
 	}

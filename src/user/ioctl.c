@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <setjmp.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#include <linux/fiemap.h>
 
 #include "user.h"
 
@@ -171,6 +174,41 @@ static int dispatch(struct u_ctx *ctx, unsigned long request, void *arg)
 	return -EINVAL;
 }
 
+/* The requests the kernel's VFS answers itself (do_vfs_ioctl), before a
+ * userfaultfd sees them: on a pipe they behave as on the anonymous inode of
+ * a kernel userfaultfd, so the pipe answers.  FIONREAD is not among them: a
+ * pipe answers it, a userfaultfd fails it with EINVAL. */
+static bool vfs_generic(unsigned long request)
+{
+	switch (request) {
+	case FIOCLEX: case FIONCLEX: case FIONBIO: case FIOQSIZE:
+	case FIFREEZE: case FITHAW: case FS_IOC_FIEMAP: case FIGETBSZ:
+	case FICLONE: case FICLONERANGE: case FIDEDUPERANGE:
+		return true;
+	}
+	return false;
+}
+
+/* FIOASYNC on a file without fasync (a userfaultfd): ENOTTY when it would
+ * change the O_ASYNC flag, else nothing (a pipe has fasync: not asked). */
+static int fioasync(int fd, void *arg)
+{
+	int on;
+
+	if (copy_in(&on, arg, sizeof(on))) {
+		errno = EFAULT;
+		return -1;
+	}
+	int fl = sys_fcntl(fd, F_GETFL, 0);
+	if (fl < 0)
+		return -1;
+	if (!on != !(fl & O_ASYNC)) {
+		errno = ENOTTY;
+		return -1;
+	}
+	return 0;
+}
+
 int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled)
 {
 	const int saved_errno = errno;
@@ -179,6 +217,10 @@ int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled)
 	*handled = ctx != NULL;
 	if (!ctx)
 		return -1;
+	if (vfs_generic(request))
+		return sys_ioctl(fd, request, arg);
+	if (request == FIOASYNC)
+		return fioasync(fd, arg);
 	u_trap_change_begin();
 	int ret = dispatch(ctx, request, arg);
 	u_trap_change_end();
