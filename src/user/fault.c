@@ -272,12 +272,18 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	}
 	last_addr = 0;
 	if (kind == F_WP && (features & UFFD_FEATURE_WP_ASYNC)) {
-		/* Asynchronous write protection: lift it and go on. */
+		/* Asynchronous write protection: lift it and go on.  Where
+		 * it cannot be lifted (ENOMEM: vm.max_map_count) the write
+		 * cannot go on either: SIGBUS, as for a fault the kernel
+		 * cannot serve, rather than faulting forever. */
 		u_trap_change_begin();
-		atomic_fetch_and(state, (uint8_t)~U_PG_WP);
-		u_trap_protect(&r, page, r.psize, false);
+		const int lifted = u_trap_protect(&r, page, r.psize, false);
+		if (!lifted)
+			atomic_fetch_and(state, (uint8_t)~U_PG_WP);
 		u_trap_change_end();
 		u_range_leave();
+		if (lifted)
+			u_raise_sigbus((void *)addr, BUS_ADRERR, uc);
 		goto retry;
 	}
 	u_range_leave();
