@@ -195,39 +195,43 @@ static int fioasync(int fd, void *arg)
 {
 	int on;
 
-	if (copy_in(&on, arg, sizeof(on))) {
-		errno = EFAULT;
-		return -1;
-	}
+	if (copy_in(&on, arg, sizeof(on)))
+		return -EFAULT;
 	int fl = sys_fcntl(fd, F_GETFL, 0);
 	if (fl < 0)
-		return -1;
-	if (!on != !(fl & O_ASYNC)) {
-		errno = ENOTTY;
-		return -1;
-	}
-	return 0;
+		return -errno;
+	return !on != !(fl & O_ASYNC) ? -ENOTTY : 0;
 }
 
-int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled)
+static int user_ioctl(int fd, unsigned long request, void *arg)
 {
-	const int saved_errno = errno;
 	struct u_ctx *ctx = u_ctx_of_fd(fd);
 
-	*handled = ctx != NULL;
 	if (!ctx)
-		return -1;
+		return -ENOTTY;
 	if (vfs_generic(request))
-		return sys_ioctl(fd, request, arg);
+		return sys_ioctl(fd, request, arg) < 0 ? -errno : 0;
 	if (request == FIOASYNC)
 		return fioasync(fd, arg);
+	return u_ctx_ioctl(ctx, request, arg);
+}
+
+int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg)
+{
 	u_trap_change_begin();
 	int ret = dispatch(ctx, request, arg);
 	u_trap_change_end();
-	if (ret < 0) {
-		errno = -ret;
-		return -1;
-	}
-	errno = saved_errno;
 	return ret;
 }
+
+static int user_owns(int fd)
+{
+	return u_ctx_of_fd(fd) != NULL;
+}
+
+const struct uffd_ops uffd_user_ops = {
+	.name = "user",
+	.backend = UFFD_BACKEND_USER,
+	.owns = user_owns,
+	.ioctl = user_ioctl,
+};
