@@ -83,6 +83,8 @@ void *u_arena_alloc(size_t bytes);
 void u_arena_free(void *p, size_t bytes);
 void u_arena_after_fork(void);
 int u_arena_owns(uintptr_t addr);
+/* The reservation's bounds: 1, or 0 when there is none yet. */
+int u_arena_span(uintptr_t *lo, uintptr_t *hi);
 
 /* ---- registered ranges (range.c) ---- */
 /* Anonymous private memory; a shared mapping of shmem (filled through the
@@ -167,6 +169,15 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 /* Which pages of [addr, addr+len) are present: vec[i] = 1/0. 0 or -errno. */
 int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 		    unsigned char *vec);
+/* Trap changes in flight.  Everything that arms, opens, fills or protects
+ * pages or changes their state (the ioctls, a release, the fault path's own
+ * lifts) runs between u_trap_change_begin() and u_trap_change_end(), so that
+ * a fault that finds nothing to do can tell a race with such a change (and
+ * retry) from the program's own crash.  Async-signal-safe. */
+void u_trap_change_begin(void);
+void u_trap_change_end(void);
+/* Is a change in flight?  *done: how many completed so far. */
+bool u_trap_changing(unsigned *done);
 /* Apply write protection (or lift it) on [addr, addr+len). 0 or -errno. */
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp);
 
