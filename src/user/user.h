@@ -70,6 +70,8 @@ int u_serve_start(int epoll_fd, uint32_t tag);
 /* The service pipe is readable: start a thread per new client. */
 void u_serve_accept(void);
 void u_serve_after_fork(void);
+/* read(2) (wr false) or write(2) all of len bytes: 0, or -1 (errno; EOF). */
+int u_io_full(int fd, void *buf, size_t len, bool wr);
 /* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
  * -errno.  Async-signal-safe. */
 int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);
