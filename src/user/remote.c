@@ -276,7 +276,10 @@ static int forward(struct chan *c, const struct stat *st, unsigned long request,
 	rq.datalen = datalen;
 	memcpy(rq.arg, arg, argsize);
 	struct iovec iov[2] = { { &rq, sizeof(rq) }, { (void *)data, datalen } };
-	if (write_all(c->req_w, iov, datalen ? 2 : 1) || u_io_full(c->rep_r, rep, sizeof(*rep), false) ||
+	/* The owner answers within a fill's time: looking for the reply for a
+	 * while before sleeping on it saves a cross-CPU wake-up. */
+	if (write_all(c->req_w, iov, datalen ? 2 : 1) || u_wait_readable(c->rep_r, U_CHAN_SPIN_NS) ||
+	    u_io_full(c->rep_r, rep, sizeof(*rep), false) ||
 	    rep->argsize != argsize) {
 		chan_close(c);
 		return -ESRCH;
