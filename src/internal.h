@@ -25,6 +25,8 @@ UFFD_HIDDEN int uffd_user_owns(int fd);
 /* 1 if fd's number was handed out by the user backend (it may have been
  * closed and reused since): only those numbers need checking at each ioctl. */
 UFFD_HIDDEN int uffd_user_hinted(int fd);
+/* fd may now be a user-backend fd too (the shim saw it dup'ed from one). */
+UFFD_HIDDEN void uffd_user_hint(int fd);
 /* ioctl(2) on fd if it is a user-backend fd (*handled = 1): 0/positive or -1
  * with errno.  Async-signal-safe. */
 UFFD_HIDDEN int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled);
