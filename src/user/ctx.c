@@ -47,11 +47,6 @@ struct u_ctx *u_ctx_of_fd(int fd)
 	return NULL;
 }
 
-int uffd_user_owns(int fd)
-{
-	return u_ctx_of_fd(fd) != NULL;
-}
-
 /* The fd numbers uffd_user_open() returned. */
 #define HINTS 65536
 static _Atomic unsigned char hints[HINTS];

@@ -197,10 +197,12 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	const uintptr_t page = addr & ~(uintptr_t)(r.psize - 1);
 	_Atomic uint8_t *state = &r.pages[(page - r.start) / r.psize];
 	const bool write = fault_is_write(uc);
-	if ((r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE) &&
-	    (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
+	const bool shmem = r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE;
+	const bool huge_minor = u_hugetlb(&r) && (r.mode & UFFDIO_REGISTER_MODE_MINOR);
+	if ((shmem || huge_minor) && (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
 		/* Shared memory may have been filled through another mapping. */
-		u_refresh_state(&r, page, 1);
+		if (r.mem != U_MEM_HUGETLB)
+			u_refresh_state(&r, page, 1);
 		if (!(r.mode & UFFDIO_REGISTER_MODE_MISSING) &&
 		    (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
 			/* A hole in a MINOR-only range is no userfault: the

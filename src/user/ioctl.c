@@ -171,19 +171,26 @@ static int dispatch(struct u_ctx *ctx, unsigned long request, void *arg)
 	return -EINVAL;
 }
 
-int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled)
+static int user_ioctl(int fd, unsigned long request, void *arg)
 {
-	const int saved_errno = errno;
 	struct u_ctx *ctx = u_ctx_of_fd(fd);
 
-	*handled = ctx != NULL;
-	if (!ctx)
-		return -1;
-	int ret = dispatch(ctx, request, arg);
-	if (ret < 0) {
-		errno = -ret;
-		return -1;
-	}
-	errno = saved_errno;
-	return ret;
+	return ctx ? u_ctx_ioctl(ctx, request, arg) : -ENOTTY;
 }
+
+int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg)
+{
+	return dispatch(ctx, request, arg);
+}
+
+static int user_owns(int fd)
+{
+	return u_ctx_of_fd(fd) != NULL;
+}
+
+const struct uffd_ops uffd_user_ops = {
+	.name = "user",
+	.backend = UFFD_BACKEND_USER,
+	.owns = user_owns,
+	.ioctl = user_ioctl,
+};

@@ -264,6 +264,36 @@ static int mapped_huge_pages(const struct u_range *r, uintptr_t addr, size_t n,
 	return 0;
 }
 
+/* Huge pages of a hugetlbfs file in its page cache, or-ed into vec.
+ * hugetlbfs offers no SEEK_DATA (all of it is "data") and no cachestat, but
+ * read(2) of a hole returns zeros without allocating: a huge page that holds
+ * a non-zero byte is in the page cache.  One that holds only zeros is taken
+ * for a hole unless it is mapped here (a limit, in the README).  A small
+ * buffer: this runs in the fault handler, maybe on a small signal stack. */
+static int cached_huge_pages(const struct u_range *r, uintptr_t addr, size_t n,
+			     unsigned char *vec)
+{
+	uint64_t buf[512];
+	const off_t off = r->file_off + (off_t)(addr - r->start);
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t at = 0; !vec[i] && at < r->psize; at += sizeof(buf)) {
+			ssize_t got = pread(r->memfd, buf, sizeof(buf),
+					    off + (off_t)(i * r->psize + at));
+			if (got < 0)
+				return sys_err();
+			if (got == 0)
+				break;   /* beyond the end of the file */
+			for (size_t j = 0; j < (size_t)got / sizeof(buf[0]); j++)
+				if (buf[j]) {
+					vec[i] = 1;
+					break;
+				}
+		}
+	}
+	return 0;
+}
+
 int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 		    unsigned char *vec)
 {
@@ -271,8 +301,11 @@ int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 
 	switch (r->mem) {
 	case U_MEM_HUGETLB:
-	case U_MEM_HUGETLB_SHARED:
 		return mapped_huge_pages(r, addr, n, vec);
+	case U_MEM_HUGETLB_SHARED: {
+		int err = mapped_huge_pages(r, addr, n, vec);
+		return err ? err : cached_huge_pages(r, addr, n, vec);
+	}
 	case U_MEM_SHMEM:
 		return cached_pages(r, addr, n, vec);
 	case U_MEM_SHMEM_PRIVATE: {

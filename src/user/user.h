@@ -39,7 +39,7 @@
 #define U_FEATURES (UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | \
 		    UFFD_FEATURE_MISSING_HUGETLBFS | \
 		    UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
-		    UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_EXACT_ADDRESS | \
+		    UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_MINOR_HUGETLBFS | UFFD_FEATURE_EXACT_ADDRESS | \
 		    UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_WP_UNPOPULATED | \
 		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE)
 
@@ -60,6 +60,9 @@ extern struct u_ctx u_ctxs[U_MAX_CTX];
 
 /* The live context whose program-side fd is fd, or NULL. Async-signal-safe. */
 struct u_ctx *u_ctx_of_fd(int fd);
+/* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
+ * -errno.  Async-signal-safe. */
+int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);
 /* Queue a message; 0, or -1 when the reader is gone. Async-signal-safe. */
 int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg);
 static inline int u_ctx_index(const struct u_ctx *ctx) { return (int)(ctx - u_ctxs); }
