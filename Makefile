@@ -1,5 +1,5 @@
 # libuffd — plain GNU Make.
-#   make                 build/libuffd.a, build/libuffd.so, build/uffd
+#   make                 build/libuffd.a, build/libuffd.so, build/uffd, build/libuffd-preload.so
 #   make test            build and run the suite (make tests: only build it)
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
 #   make bench           the benchmarks
@@ -122,6 +122,7 @@ install: all
 	install -m 755 $(BUILD)/libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd.so.$(SOVER)
 	ln -sf libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd.so
+	install -m 755 $(BUILD)/libuffd-preload.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/uffd $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' libuffd.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libuffd.pc
