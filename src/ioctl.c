@@ -21,14 +21,17 @@ int uffd_ioctl(int fd, unsigned long request, void *arg)
 	 * numbers the user backend handed out skip that (a pipe answers
 	 * ENOTTY); a user-backend fd under another number (a dup, or one
 	 * received from another process) is recognised after the kernel's
-	 * ENOTTY. */
-	const size_t first = uffd_user_hinted(fd) ? 1 : 0;
+	 * ENOTTY.  What a pipe answers unlike a userfaultfd (FIONREAD,
+	 * FIOASYNC) is asked of the user backend first. */
+	const size_t first = uffd_user_hinted(fd) || request == FIONREAD ||
+			     request == FIOASYNC ? 1 : 0;
 	int ret = -ENOTTY;
 
 	for (size_t i = first; i < NBACKENDS && ret == -ENOTTY; i++)
 		ret = backends[i]->ioctl(fd, request, arg);
-	/* A hinted number that is no longer a user-backend fd. */
-	if (ret == -ENOTTY && first)
+	/* A hinted number that is no longer a user-backend fd (a user-backend
+	 * fd's own ENOTTY, FIOASYNC's, stands). */
+	if (ret == -ENOTTY && first && !uffd_user_ops.owns(fd))
 		ret = uffd_kernel_ops.ioctl(fd, request, arg);
 	if (ret < 0) {
 		errno = -ret;

@@ -114,9 +114,11 @@ void u_ctx_release(struct u_ctx *ctx)
 		if (s == U_CTX_FREE || s == U_CTX_DEAD)
 			return;
 	} while (!atomic_compare_exchange_weak(&ctx->state, &s, U_CTX_DEAD));
+	u_trap_change_begin();
 	u_range_lock();
 	u_range_drop_ctx(u_ctx_index(ctx));
 	u_range_unlock();
+	u_trap_change_end();
 	u_wake(u_ctx_index(ctx), 0, UINTPTR_MAX);
 	if (monitor_epoll >= 0)
 		epoll_ctl(monitor_epoll, EPOLL_CTL_DEL, ctx->out, NULL);

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -22,12 +23,12 @@ static struct sigaction prev_segv;
 static _Atomic int installed;
 
 TLS sigjmp_buf *u_fixup;
-static TLS uintptr_t last_addr;
-static TLS unsigned repeats;
 
-/* How many times an access may fault on a page that looks resolved before
- * the fault is taken for the program's own. */
-#define MAX_REPEATS 1000
+/* How long an access may keep faulting, while trap changes go on around it,
+ * before the fault is taken for the program's own anyway. */
+#define STREAK_NS 2000000000LL
+/* Faults at one address further apart than this are separate accesses. */
+#define GAP_NS 1000000LL
 
 static bool fault_is_write(const ucontext_t *uc)
 {
@@ -141,6 +142,48 @@ bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags)
 	return pending;
 }
 
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* A fault that found nothing to do: no range holds addr, or its page looks
+ * resolved.  The access raced with a change of the traps (a fill, an
+ * unregistration, a release) if one is in flight, or if one completed since
+ * this thread's last fault here: then it is retried.  The same access
+ * faulting again with nothing changed in between is the program's own
+ * fault (a crash stays a crash). */
+static TLS uintptr_t last_addr;
+static TLS unsigned last_done, last_gen;
+static TLS long long last_ns, streak_ns;
+
+static bool raced(uintptr_t addr)
+{
+	unsigned done;
+	const bool busy = u_trap_changing(&done);
+	const unsigned gen = u_range_generation();
+	const long long now = now_ns();
+
+	if (addr != last_addr || now - last_ns > GAP_NS) {
+		/* A new access: it faulted on a trap that was armed. */
+		last_addr = addr;
+		streak_ns = now;
+	} else if (now - streak_ns > STREAK_NS) {
+		return false;
+	} else if (busy) {
+		sched_yield();   /* let the change complete */
+	} else if (done == last_done && gen == last_gen) {
+		return false;
+	}
+	last_ns = now;
+	last_done = done;
+	last_gen = gen;
+	return true;
+}
+
 /* What kind of userfault is this?  0 = none (the page looks resolved). */
 enum { F_NONE, F_MISSING, F_MINOR, F_WP, F_POISON };
 
@@ -191,6 +234,9 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 			sys_sigprocmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
 			siglongjmp(*u_fixup, 1);
 		}
+		/* Unregistered (or released) since the trap fired? */
+		if (raced(addr))
+			goto retry;
 		goto not_ours;
 	}
 	/* A huge page faults as a whole (the kernel reports its start). */
@@ -200,6 +246,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	const bool shmem = r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE;
 	const bool huge_minor = u_hugetlb(&r) && (r.mode & UFFDIO_REGISTER_MODE_MINOR);
 	if ((shmem || huge_minor) && (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
+		u_trap_change_begin();
 		/* Shared memory may have been filled through another mapping. */
 		if (r.mem != U_MEM_HUGETLB)
 			u_refresh_state(&r, page, 1);
@@ -211,6 +258,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 			if (atomic_compare_exchange_strong(state, &old, U_PG_PRESENT))
 				u_trap_disarm(&r, page, r.psize);
 		}
+		u_trap_change_end();
 	}
 	const int kind = classify(&r, atomic_load(state), write);
 	const uint64_t features = r.ctx >= 0 ? u_ctxs[r.ctx].features : 0;
@@ -218,18 +266,24 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	if (kind == F_NONE) {
 		u_range_leave();
 		/* Resolved meanwhile: retry, unless it keeps faulting. */
-		if (last_addr == addr && ++repeats > MAX_REPEATS)
-			goto not_ours;
-		if (last_addr != addr)
-			last_addr = addr, repeats = 0;
-		goto retry;
+		if (raced(addr))
+			goto retry;
+		goto not_ours;
 	}
 	last_addr = 0;
 	if (kind == F_WP && (features & UFFD_FEATURE_WP_ASYNC)) {
-		/* Asynchronous write protection: lift it and go on. */
-		atomic_fetch_and(state, (uint8_t)~U_PG_WP);
-		u_trap_protect(&r, page, r.psize, false);
+		/* Asynchronous write protection: lift it and go on.  Where
+		 * it cannot be lifted (ENOMEM: vm.max_map_count) the write
+		 * cannot go on either: SIGBUS, as for a fault the kernel
+		 * cannot serve, rather than faulting forever. */
+		u_trap_change_begin();
+		const int lifted = u_trap_protect(&r, page, r.psize, false);
+		if (!lifted)
+			atomic_fetch_and(state, (uint8_t)~U_PG_WP);
+		u_trap_change_end();
 		u_range_leave();
+		if (lifted)
+			u_raise_sigbus((void *)addr, BUS_ADRERR, uc);
 		goto retry;
 	}
 	u_range_leave();

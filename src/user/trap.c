@@ -75,9 +75,32 @@ static int proc_fd(_Atomic int *cache, const char *path, int flags)
 	return fd;
 }
 
-/* The files name the parent's memory: a child must open its own. */
+static _Atomic unsigned changes_busy, changes_done;
+
+void u_trap_change_begin(void)
+{
+	atomic_fetch_add(&changes_busy, 1);
+}
+
+void u_trap_change_end(void)
+{
+	atomic_fetch_add(&changes_done, 1);
+	atomic_fetch_sub(&changes_busy, 1);
+}
+
+bool u_trap_changing(unsigned *done)
+{
+	bool busy = atomic_load(&changes_busy) != 0;
+
+	*done = atomic_load(&changes_done);
+	return busy;
+}
+
+/* The files name the parent's memory: a child must open its own.  The
+ * threads that were changing traps did not come along. */
 void u_trap_after_fork(void)
 {
+	atomic_store(&changes_busy, 0);
 	int fd = atomic_exchange(&mem_fd, -1);
 	if (fd >= 0)
 		sys_close(fd);

@@ -157,6 +157,15 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 /* Which pages of [addr, addr+len) are present: vec[i] = 1/0. 0 or -errno. */
 int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 		    unsigned char *vec);
+/* Trap changes in flight.  Everything that arms, opens, fills or protects
+ * pages or changes their state (the ioctls, a release, the fault path's own
+ * lifts) runs between u_trap_change_begin() and u_trap_change_end(), so that
+ * a fault that finds nothing to do can tell a race with such a change (and
+ * retry) from the program's own crash.  Async-signal-safe. */
+void u_trap_change_begin(void);
+void u_trap_change_end(void);
+/* Is a change in flight?  *done: how many completed so far. */
+bool u_trap_changing(unsigned *done);
 /* Apply write protection (or lift it) on [addr, addr+len). 0 or -errno. */
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp);
 
