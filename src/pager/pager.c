@@ -26,7 +26,10 @@ static int backend_features(enum uffd_backend backend, uint64_t *features)
 	struct uffdio_api api = { .api = UFFD_API };
 	int r = uffd_ioctl(fd, UFFDIO_API, &api);
 	int err = errno;
+	int user = uffd_fd_backend(fd) == UFFD_BACKEND_USER;
 	close(fd);
+	if (user)
+		uffd_user_reap();
 	if (r < 0) {
 		errno = err;
 		return -1;
@@ -50,12 +53,12 @@ static int open_fd(struct uffd_pager *p, enum uffd_backend backend)
 	p->fd = uffd_open(O_CLOEXEC | O_NONBLOCK, backend);
 	if (p->fd < 0)
 		return -1;
+	int b = uffd_fd_backend(p->fd);
+	p->backend = b < 0 ? backend : (enum uffd_backend)b;
 	struct uffdio_api api = { .api = UFFD_API, .features = avail & PAGER_FEATURES };
 	if (uffd_ioctl(p->fd, UFFDIO_API, &api) < 0)
 		return -1;
 	p->features = api.features;
-	int b = uffd_fd_backend(p->fd);
-	p->backend = b < 0 ? backend : (enum uffd_backend)b;
 	return 0;
 }
 
@@ -77,8 +80,13 @@ static void free_pager(struct uffd_pager *p)
 				munmap(p->threads[i].buf, p->threads[i].buf_len);
 		free(p->threads);
 	}
-	if (p->fd >= 0)
+	if (p->fd >= 0) {
 		close(p->fd);
+		/* the user backend's end of it goes now, not when its monitor
+		 * thread gets to it */
+		if (p->backend == UFFD_BACKEND_USER)
+			uffd_user_reap();
+	}
 	if (p->stop_fd >= 0)
 		close(p->stop_fd);
 	pthread_rwlock_destroy(&p->lock);

@@ -93,6 +93,15 @@ int u_arena_owns(uintptr_t addr)
 	return arena && addr >= (uintptr_t)arena && addr < (uintptr_t)arena + arena_size;
 }
 
+int u_arena_span(uintptr_t *lo, uintptr_t *hi)
+{
+	if (!arena)
+		return 0;
+	*lo = (uintptr_t)arena;
+	*hi = (uintptr_t)arena + arena_size;
+	return 1;
+}
+
 void u_arena_after_fork(void)
 {
 	pthread_mutex_init(&lock, NULL);

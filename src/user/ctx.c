@@ -151,6 +151,11 @@ void u_ctx_reap(void)
 			u_ctx_release(&u_ctxs[i]);
 }
 
+void uffd_user_reap(void)
+{
+	u_ctx_reap();
+}
+
 static _Atomic int monitor_running;
 
 static void *monitor(void *arg)

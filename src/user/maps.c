@@ -125,9 +125,20 @@ int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity)
 		struct u_vma cur;
 		if (parse_line(line, &cur) < 0 || cur.end <= start || cur.start >= end)
 			continue;
-		/* libuffd's own memory is not the program's. */
-		if (u_arena_owns(cur.start))
-			continue;
+		/* libuffd's own memory is not the program's.  The kernel merges
+		 * the reservation with an adjacent anonymous mapping of the
+		 * program's into one line: keep the program's part of it. */
+		uintptr_t alo, ahi;
+		if (u_arena_span(&alo, &ahi) && cur.start < ahi && cur.end > alo) {
+			if (cur.start >= alo && cur.end <= ahi)
+				continue;
+			if (cur.start < alo && (cur.end <= ahi || start < alo))
+				cur.end = alo;
+			else
+				cur.start = ahi;
+			if (cur.end <= start || cur.start >= end)
+				continue;
+		}
 		/* Our traps split a registered range into mappings of other
 		 * protections; the kernel's mapping is the range, with its
 		 * protection. */

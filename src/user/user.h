@@ -73,6 +73,8 @@ void *u_arena_alloc(size_t bytes);
 void u_arena_free(void *p, size_t bytes);
 void u_arena_after_fork(void);
 int u_arena_owns(uintptr_t addr);
+/* The reservation's bounds: 1, or 0 when there is none yet. */
+int u_arena_span(uintptr_t *lo, uintptr_t *hi);
 
 /* ---- registered ranges (range.c) ---- */
 /* Anonymous private memory; a shared mapping of shmem (filled through the

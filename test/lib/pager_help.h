@@ -4,8 +4,10 @@
  *   tp_pager()       a pager on this half's backend (skips when it cannot open)
  *   tp_file()        a temporary file of n pages, page i filled with t_fill seed
  *                    TP_SEED(i), already unlinked; returns its /proc/self/fd path
- *   tp_count()       lines of /proc/self/maps, entries of /proc/self/fd and
+ *   tp_count()       lines of /proc/self/maps (but malloc's heap and, under
+ *                    ASan, its allocator's), entries of /proc/self/fd and
  *                    /proc/self/task: what a clean teardown must give back
+ *   tp_unmapped()    no page of a range is mapped
  *   tp_touch()       read (or write) one byte, catching SIGBUS: 1 if it raised
  *   tp_threads()     run fn(i) on n threads at once and join them
  */
@@ -22,6 +24,8 @@ struct uffd_pager *tp_pager(unsigned threads, unsigned readahead, unsigned flags
 int tp_file(size_t npages, char *path, size_t pathlen);
 struct tp_counts { int maps, fds, tasks; };
 struct tp_counts tp_count(void);
+/* 1 if no page of [addr, addr+len) is mapped. */
+int tp_unmapped(const void *addr, size_t len);
 /* Access *p (write: store val); returns 1 if SIGBUS was raised (its si_code
  * in *code), 0 otherwise (a read's byte in *val). */
 int tp_touch(volatile char *p, int write, char *val, int *code);
