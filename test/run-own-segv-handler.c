@@ -11,7 +11,7 @@
 
 static void scenario(void)
 {
-	tr_prog("own-segv-handler", NULL);
+	tr_prog(NULL, "own-segv-handler", NULL);
 }
 
 T_MAIN("run-own-segv-handler", scenario)
