@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "../internal.h"
@@ -70,6 +71,12 @@ int u_serve_start(int epoll_fd, uint32_t tag);
 /* The service pipe is readable: start a thread per new client. */
 void u_serve_accept(void);
 void u_serve_after_fork(void);
+/* Wait until fd is readable (or hung up), polling it for spin_ns first
+ * with the CPU yielded between looks: 0, or -1 with errno. */
+#define U_CHAN_SPIN_NS 50000   /* as long as a faulting thread polls (wait.c) */
+int u_wait_readable(int fd, long spin_ns);
+/* read(2) (wr false) or write(2) all of len bytes: 0, or -1 (errno; EOF). */
+int u_io_full(int fd, void *buf, size_t len, bool wr);
 /* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
  * -errno.  Async-signal-safe. */
 int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);
@@ -196,6 +203,13 @@ void u_wake(int ctx, uintptr_t start, uintptr_t end);
 #include <setjmp.h>
 extern TLS sigjmp_buf *u_fixup;
 int u_fault_install(void);
+bool u_fault_installed(void);
+/* sigaction(SIGSEGV) as the program sees it once libuffd's handler is in
+ * place (the LD_PRELOAD shim): act (when not NULL) becomes the program's
+ * action, the one libuffd chains to for faults that are not userfaults;
+ * *old gets the previous one.  1 done; 0 when libuffd has no handler yet
+ * (the caller passes the call through). */
+int u_fault_program_action(const struct sigaction *act, struct sigaction *old);
 /* Does a fault of this kind (UFFD_PAGEFAULT_FLAG_*) on page still wait? */
 bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags);
 /* Deliver the SIGBUS a kernel would raise for a fault at addr. */
