@@ -11,6 +11,9 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "probe", cmd_probe, "which backends work here, their features and ioctls" },
+#ifdef UFFD_HAVE_STORE
+	{ "image", cmd_image, "memory images in Redis or memcached: push, pull, ls, rm" },
+#endif
 };
 
 static int usage(FILE *out)
