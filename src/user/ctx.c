@@ -181,55 +181,35 @@ static void *monitor(void *arg)
 	return NULL;
 }
 
-static void start_monitor(void);
-
 /* After fork() the child's memory is ordinary again, as for a child of a
  * kernel userfaultfd without UFFD_FEATURE_EVENT_FORK.  The contexts stay the
  * parent's: the child forgets them (and closes its copies of their write
  * ends), so that its ioctls on the inherited fds go to the parent, which
- * owns them (remote.c), as the kernel's act on the registering mm.  With
- * UFFD_FEATURE_EVENT_FORK the child keeps the context's ranges under a
- * context of its own (forkev.c), served by a monitor thread of its own. */
+ * owns them (remote.c), as the kernel's act on the registering mm.  The
+ * child has no monitor thread until it opens a new userfaultfd. */
 static void child_after_fork(void)
 {
-	bool adopted = false;
-
 	u_arena_after_fork();
 	u_range_after_fork();
 	u_trap_after_fork();
-	u_serve_after_fork();
-	if (monitor_epoll >= 0)
-		sys_close(monitor_epoll);
-	monitor_epoll = -1;
-	monitor_once = (pthread_once_t)PTHREAD_ONCE_INIT;
-	monitor_error = 0;
-	pthread_mutex_init(&ctx_lock, NULL);
+	u_range_drop_ctx(-1);
 	for (int i = 0; i < U_MAX_CTX; i++) {
 		struct u_ctx *c = &u_ctxs[i];
 		int s = atomic_load(&c->state);
 		if (s == U_CTX_FREE)
 			continue;
-		atomic_store(&c->senders, 0);
-		if (u_fork_child_adopt(c)) {
-			adopted = true;
-			continue;
-		}
-		u_range_drop_ctx(i);
 		if (c->out >= 0)
 			sys_close(c->out);
 		c->out = -1;
+		atomic_store(&c->senders, 0);
 		atomic_store(&c->state, U_CTX_FREE);
 	}
-	if (adopted) {
-		pthread_once(&monitor_once, start_monitor);
-		for (int i = 0; i < U_MAX_CTX; i++) {
-			struct u_ctx *c = &u_ctxs[i];
-			struct epoll_event ev = { .events = 0, .data.u32 = (uint32_t)i };
-			if (atomic_load(&c->state) == U_CTX_READY && monitor_epoll >= 0)
-				epoll_ctl(monitor_epoll, EPOLL_CTL_ADD, c->out, &ev);
-		}
-	}
-	u_fork_child_done();
+	u_serve_after_fork();
+	if (monitor_epoll >= 0)
+		sys_close(monitor_epoll);
+	monitor_epoll = -1;
+	monitor_once = (pthread_once_t)PTHREAD_ONCE_INIT;
+	pthread_mutex_init(&ctx_lock, NULL);
 }
 
 static void start_monitor(void)
@@ -263,7 +243,7 @@ static void start_monitor(void)
 	static int atfork_done;
 	if (!atfork_done) {
 		atfork_done = 1;
-		pthread_atfork(u_fork_prepare, u_fork_parent, child_after_fork);
+		pthread_atfork(NULL, NULL, child_after_fork);
 	}
 }
 
@@ -321,7 +301,6 @@ int uffd_user_open(int flags)
 	ctx->dev = st.st_dev;
 	ctx->ino = st.st_ino;
 	ctx->features = 0;
-	ctx->flags = flags & (O_CLOEXEC | O_NONBLOCK);
 	atomic_store(&ctx->ev_sent, 0);
 	atomic_store(&ctx->ev_read, 0);
 	atomic_store(&ctx->api_busy, 0);

@@ -42,8 +42,7 @@
 		    UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
 		    UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_MINOR_HUGETLBFS | UFFD_FEATURE_EXACT_ADDRESS | \
 		    UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_WP_UNPOPULATED | \
-		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE | \
-		    UFFD_FEATURE_EVENT_FORK)
+		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE)
 
 /* The non-cooperative events, offered only where something sees the
  * program's munmap, mremap and madvise (the LD_PRELOAD shim sets
@@ -61,7 +60,6 @@ struct u_ctx {
 	dev_t dev;                /* identity of the program's end */
 	ino_t ino;
 	uint64_t features;        /* enabled by UFFDIO_API */
-	int flags;                /* uffd_open()'s O_CLOEXEC, O_NONBLOCK */
 	_Atomic int api_busy;     /* UFFDIO_API in progress (it may run once) */
 	_Atomic int senders;      /* threads inside u_ctx_send(): out stays open */
 	/* Non-cooperative events (memory.c): tickets handed out in pipe order,
@@ -76,16 +74,6 @@ extern struct u_ctx u_ctxs[U_MAX_CTX];
 struct u_ctx *u_ctx_of_fd(int fd);
 /* The live context whose pipe is (dev, ino), or NULL. */
 struct u_ctx *u_ctx_of_id(dev_t dev, ino_t ino);
-
-/* ---- UFFD_FEATURE_EVENT_FORK (forkev.c), from the pthread_atfork handlers ---- */
-void u_fork_prepare(void);
-/* In the child: take ctx over as the child's own context (1), or not (0:
- * the child forgets it). */
-bool u_fork_child_adopt(struct u_ctx *ctx);
-/* In the child, once its adopted contexts are served: tell the parent. */
-void u_fork_child_done(void);
-/* In the parent: send the UFFD_EVENT_FORK messages. */
-void u_fork_parent(void);
 
 /* ---- serving our contexts to other processes (serve.c; wire.h) ---- */
 #define U_SERVE_TAG 0xfffffffu   /* the service pipe's tag in the monitor's epoll */
