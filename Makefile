@@ -2,7 +2,7 @@
 #   make                 build/libuffd.a, build/libuffd.so, build/uffd
 #   make test            build and run the suite (make tests: only build it)
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
-#   make bench           the benchmarks
+#   make bench           a short run of `uffd bench` (both backends, every scenario)
 #   make install PREFIX=/usr/local
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -38,15 +38,13 @@ endif
 
 LIB_SRC   := $(wildcard src/*.c src/kernel/*.c src/user/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_SRC  := $(wildcard tools/*.c bench/*.c)
 TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TLIB_SRC  := $(wildcard test/lib/*.c)
 TLIB_OBJ  := $(TLIB_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC  := $(wildcard test/*.c)
 TEST_BIN  := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
-BENCH_SRC := $(wildcard bench/*.c)
-BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h)
+HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h bench/*.h)
 
 all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd
 
@@ -71,22 +69,19 @@ $(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libuffd.a $(LDLIBS)
-
 # The user backend owns SIGSEGV: AddressSanitizer must let it.
 TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	TSAN_OPTIONS=report_signal_unsafe=0:handle_segv=0:handle_sigbus=0:die_after_fork=0:suppressions=$(CURDIR)/test/tsan.supp
 
-tests: all $(TEST_BIN) $(BENCH_BIN)
+tests: all $(TEST_BIN)
 
 test: all $(TEST_BIN)
 	@$(TEST_ENV) test/run.sh $(BUILD)/test
 
-bench: all $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do $$b || exit 1; done
+# A short run of every scenario (uffd bench --quick); see `build/uffd bench --help`.
+bench: all
+	$(BUILD)/uffd bench --quick
 
 asan ubsan tsan:
 	@:

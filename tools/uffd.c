@@ -11,6 +11,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "probe", cmd_probe, "which backends work here, their features and ioctls" },
+	{ "bench", cmd_bench, "both backends side by side: fault round trips, throughput" },
 };
 
 static int usage(FILE *out)
