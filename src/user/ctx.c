@@ -31,19 +31,60 @@ static int monitor_epoll = -1;
 static pthread_once_t monitor_once = PTHREAD_ONCE_INIT;
 static int monitor_error;
 
+/* The fd numbers uffd_user_open() returned: the context's index + 1. */
+#define HINTS 65536
+static _Atomic short hints[HINTS];
+
+/* The live contexts by the pipe's inode: a bit per context in a bucket,
+ * so that an fd under another number (a dup) is found in O(1) too. */
+#define BUCKETS 64
+#define WORDS (U_MAX_CTX / 64)
+static _Atomic uint64_t buckets[BUCKETS][WORDS];
+
+static unsigned bucket_of(dev_t dev, ino_t ino)
+{
+	return (unsigned)(((uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev) >> 58) % BUCKETS;
+}
+
+static void bucket_set(const struct u_ctx *c, bool on)
+{
+	const int i = u_ctx_index(c);
+	const uint64_t bit = 1ull << (i % 64);
+	_Atomic uint64_t *w = &buckets[bucket_of(c->dev, c->ino)][i / 64];
+
+	if (on)
+		atomic_fetch_or(w, bit);
+	else
+		atomic_fetch_and(w, ~bit);
+}
+
+static bool is(const struct u_ctx *c, const struct stat *st)
+{
+	int s = atomic_load(&c->state);
+
+	return (s == U_CTX_OPEN || s == U_CTX_READY) && c->ino == st->st_ino &&
+	       c->dev == st->st_dev;
+}
+
 struct u_ctx *u_ctx_of_fd(int fd)
 {
 	struct stat st;
 
+	/* The fstat tells a live fd from a closed number reused by another file. */
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return NULL;
-	for (int i = 0; i < U_MAX_CTX; i++) {
-		struct u_ctx *c = &u_ctxs[i];
-		int s = atomic_load(&c->state);
-		if ((s == U_CTX_OPEN || s == U_CTX_READY) &&
-		    c->ino == st.st_ino && c->dev == st.st_dev)
-			return c;
+	if (fd < HINTS) {
+		int i = atomic_load_explicit(&hints[fd], memory_order_relaxed) - 1;
+		if (i >= 0 && is(&u_ctxs[i], &st))
+			return &u_ctxs[i];
 	}
+	_Atomic uint64_t *b = buckets[bucket_of(st.st_dev, st.st_ino)];
+	for (int w = 0; w < WORDS; w++)
+		for (uint64_t bits = atomic_load(&b[w]); bits; bits &= bits - 1) {
+			struct u_ctx *c = &u_ctxs[w * 64 + __builtin_ctzll(bits)];
+			if (is(c, &st))
+				return c;
+		}
 	return NULL;
 }
 
@@ -51,10 +92,6 @@ int uffd_user_owns(int fd)
 {
 	return u_ctx_of_fd(fd) != NULL;
 }
-
-/* The fd numbers uffd_user_open() returned. */
-#define HINTS 65536
-static _Atomic unsigned char hints[HINTS];
 
 int uffd_user_hinted(int fd)
 {
@@ -125,6 +162,7 @@ void u_ctx_release(struct u_ctx *ctx)
 	pthread_mutex_lock(&ctx_lock);
 	close(ctx->out);
 	ctx->out = -1;
+	bucket_set(ctx, false);
 	atomic_store(&ctx->state, U_CTX_FREE);
 	pthread_mutex_unlock(&ctx_lock);
 }
@@ -146,6 +184,11 @@ void u_ctx_reap(void)
 	for (int i = 0; i < U_MAX_CTX; i++)
 		if (gone[i])
 			u_ctx_release(&u_ctxs[i]);
+	/* A release the monitor began is finished too: until then its
+	 * ranges are still registered. */
+	for (int i = 0; i < U_MAX_CTX; i++)
+		while (atomic_load(&u_ctxs[i].state) == U_CTX_DEAD)
+			sched_yield();
 }
 
 static _Atomic int monitor_running;
@@ -174,6 +217,14 @@ static void child_after_fork(void)
 	u_range_after_fork();
 	u_trap_after_fork();
 	u_range_drop_ctx(-1);
+	/* A release the parent's monitor was in the middle of: no thread
+	 * here will finish it (and u_ctx_reap() waits for it). */
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		int dead = U_CTX_DEAD;
+		if (atomic_load(&u_ctxs[i].state) == dead)
+			bucket_set(&u_ctxs[i], false);
+		atomic_compare_exchange_strong(&u_ctxs[i].state, &dead, U_CTX_FREE);
+	}
 	if (monitor_epoll >= 0)
 		close(monitor_epoll);
 	monitor_epoll = -1;
@@ -268,6 +319,7 @@ int uffd_user_open(int flags)
 	ctx->ino = st.st_ino;
 	ctx->features = 0;
 	atomic_store(&ctx->api_busy, 0);
+	bucket_set(ctx, true);
 	atomic_store(&ctx->state, U_CTX_OPEN);
 	pthread_mutex_unlock(&ctx_lock);
 
@@ -275,13 +327,14 @@ int uffd_user_open(int flags)
 	struct epoll_event ev = { .events = 0, .data.u32 = u_ctx_index(ctx) };
 	if (epoll_ctl(monitor_epoll, EPOLL_CTL_ADD, sv[1], &ev) < 0) {
 		int err = errno;
+		bucket_set(ctx, false);
 		atomic_store(&ctx->state, U_CTX_FREE);
 		errno = err;
 		uffd_set_why("epoll_ctl: %s", strerror(errno));
 		goto fail;
 	}
 	if (sv[0] < HINTS)
-		atomic_store(&hints[sv[0]], 1);
+		atomic_store(&hints[sv[0]], (short)(u_ctx_index(ctx) + 1));
 	return sv[0];
 fail:;
 	int err = errno;

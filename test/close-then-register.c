@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Closing a userfaultfd releases its registrations at once: a new
+ * userfaultfd registers the same memory right after the close, every time
+ * (never EBUSY because the old context is still being torn down).
+ */
+#include "harness.h"
+
+#define ROUNDS 2000
+
+static void scenario(void)
+{
+	char *mem = t_map(16 * t_page);
+	int busy = 0, other = 0;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		int fd = t_uffd_api(O_CLOEXEC, 0);
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)mem, .len = 16 * t_page },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+		if (uffd_ioctl(fd, UFFDIO_REGISTER, &reg) < 0) {
+			if (errno == EBUSY)
+				busy++;
+			else
+				other++;
+		}
+		close(fd);
+	}
+	T_OBS("REGISTER right after a close: %d EBUSY, %d other errors", busy, other);
+	T_EXPECT_EQ(busy, 0);
+	T_EXPECT_EQ(other, 0);
+	munmap(mem, 16 * t_page);
+}
+
+T_MAIN("close-then-register", scenario)
