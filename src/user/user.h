@@ -171,6 +171,9 @@ void u_wake(int ctx, uintptr_t start, uintptr_t end);
  * jumps here instead of reaching the program's handler. */
 #include <setjmp.h>
 extern TLS sigjmp_buf *u_fixup;
+/* Set while this thread holds pages BUSY (filling them): a fault it takes
+ * meanwhile (in a signal handler) must not wait for its own fill. */
+extern TLS int u_filling;
 int u_fault_install(void);
 /* Does a fault of this kind (UFFD_PAGEFAULT_FLAG_*) on page still wait? */
 bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags);
