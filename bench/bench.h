@@ -85,6 +85,9 @@ void bench_page_fill(unsigned char *dst, size_t index);
 uint64_t bench_stamp(size_t index);
 /* 1 when page index holds its content (byte 0 == first unless first < 0). */
 bool bench_page_ok(const unsigned char *pg, size_t index, int first);
+/* Pages 0..pages-1 from base all hold their content: 0, or BENCH_FAILED. */
+int bench_check_pages(const unsigned char *base, size_t pages, int first, char *err,
+		      size_t errlen);
 /* A reproducible random permutation of 0..n-1. */
 size_t *bench_perm(size_t n, uint64_t seed);
 uint64_t bench_rand(uint64_t *state);

@@ -44,11 +44,8 @@ int copy_run(const struct scenario *s, int backend, struct sample *out, char *er
 		}
 	}
 	uint64_t ns = bench_now_ns() - t0;
-	for (size_t i = 0; i < pages; i++)
-		if (!bench_page_ok(base + i * bench_page, i, -1)) {
-			bench_err(err, errlen, "page %zu does not hold its content", i);
-			goto out;
-		}
+	if (bench_check_pages(base, pages, -1, err, errlen))
+		goto out;
 	out->v = (double)ns / 1000.0 / (double)pages;
 	ret = BENCH_OK;
 out:

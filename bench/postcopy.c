@@ -129,11 +129,8 @@ stop:
 		bench_err(err, errlen, "%ld pages placed, expected %zu", placed, p.pages);
 		goto out;
 	}
-	for (size_t i = 0; i < p.pages; i++)
-		if (!bench_page_ok(p.base + i * bench_page, i, -1)) {
-			bench_err(err, errlen, "page %zu does not hold its content", i);
-			goto out;
-		}
+	if (bench_check_pages(p.base, p.pages, -1, err, errlen))
+		goto out;
 	out->v = (double)faults * 1e9 / (double)ns;
 	out->x[0] = (double)p.pages * 1e9 / (double)ns;
 	out->x[1] = (double)eexist;

@@ -118,6 +118,15 @@ bool bench_page_ok(const unsigned char *pg, size_t index, int first)
 	return true;
 }
 
+int bench_check_pages(const unsigned char *base, size_t pages, int first, char *err,
+		      size_t errlen)
+{
+	for (size_t i = 0; i < pages; i++)
+		if (!bench_page_ok(base + i * bench_page, i, first))
+			return bench_err(err, errlen, "page %zu does not hold its content", i);
+	return 0;
+}
+
 uint64_t bench_rand(uint64_t *state)
 {
 	/* xorshift64*: reproducible, no locks (threads keep their own state). */

@@ -56,11 +56,8 @@ int wp_run(const struct scenario *s, int backend, struct sample *out, char *err,
 		bench_err(err, errlen, "%ld protections lifted, expected %zu", done, pages);
 		goto out;
 	}
-	for (size_t i = 0; i < pages; i++)
-		if (!bench_page_ok(base + i * bench_page, i, BENCH_TOUCH)) {
-			bench_err(err, errlen, "page %zu does not hold its content", i);
-			goto out;
-		}
+	if (bench_check_pages(base, pages, BENCH_TOUCH, err, errlen))
+		goto out;
 	out->v = (double)ns / 1000.0 / (double)pages;
 	ret = BENCH_OK;
 out:
