@@ -36,7 +36,7 @@ endif
 LDFLAGS += -fsanitize=$(SAN)
 endif
 
-LIB_SRC   := $(wildcard src/*.c src/kernel/*.c src/user/*.c)
+LIB_SRC   := $(wildcard src/*.c src/kernel/*.c src/user/*.c src/pager/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC  := $(wildcard tools/*.c bench/*.c)
 TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
@@ -91,7 +91,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 include/uffd.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 include/uffd/abi.h $(DESTDIR)$(PREFIX)/include/uffd/
+	install -m 644 include/uffd/*.h $(DESTDIR)$(PREFIX)/include/uffd/
 	install -m 644 $(BUILD)/libuffd.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd.so.$(SOVER)

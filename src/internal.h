@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "uffd.h"
+#include "sys.h"   /* libuffd's own system calls: never the C library's (see there) */
 
 #define UFFD_HIDDEN __attribute__((visibility("hidden")))
 
@@ -19,13 +20,32 @@ UFFD_HIDDEN int uffd_kernel_open(int flags, char *how, size_t howlen);
 UFFD_HIDDEN int uffd_user_open(int flags);
 /* How the user backend traps pages here: "guard markers" or "mprotect". */
 UFFD_HIDDEN const char *uffd_user_mechanism(void);
-/* 1 if fd is a user-backend userfaultfd, else 0. Async-signal-safe. */
-UFFD_HIDDEN int uffd_user_owns(int fd);
 /* 1 if fd's number was handed out by the user backend (it may have been
  * closed and reused since): only those numbers need checking at each ioctl. */
 UFFD_HIDDEN int uffd_user_hinted(int fd);
-/* ioctl(2) on fd if it is a user-backend fd (*handled = 1): 0/positive or -1
- * with errno.  Async-signal-safe. */
-UFFD_HIDDEN int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled);
+/* Release now the user-backend contexts whose fd is closed (else the
+ * monitor thread does it soon after the close): a caller that closed its
+ * uffd and must leave no fd behind calls this. */
+UFFD_HIDDEN void uffd_user_reap(void);
+
+/*
+ * The backends behind uffd_ioctl() and uffd_fd_backend(), one table of
+ * operations each (libfuse's fuse_ll_ops is the model), tried in order:
+ *   kernel       the kernel's userfaultfd, passed through;
+ *   user         a user-backend fd whose context lives in this process;
+ * Both return -errno (never -1 and errno).
+ */
+struct uffd_ops {
+	const char *name;
+	enum uffd_backend backend;
+	/* Is fd this backend's here?  1 or 0. */
+	int (*owns)(int fd);
+	/* ioctl(2) on fd: 0/positive, or -errno; -ENOTTY when fd is not this
+	 * backend's (the next one is asked). */
+	int (*ioctl)(int fd, unsigned long request, void *arg);
+};
+UFFD_HIDDEN extern const struct uffd_ops uffd_kernel_ops;
+/* Async-signal-safe. */
+UFFD_HIDDEN extern const struct uffd_ops uffd_user_ops;
 
 #endif

@@ -9,27 +9,43 @@
 
 #include "internal.h"
 
+static const struct uffd_ops *const backends[] = {
+	&uffd_kernel_ops, &uffd_user_ops,
+};
+#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+
 int uffd_ioctl(int fd, unsigned long request, void *arg)
 {
-	const int hinted = uffd_user_hinted(fd);
-	int handled;
+	const int saved_errno = errno;
+	/* Kernel userfaultfds go straight through, at no extra cost; the fd
+	 * numbers the user backend handed out skip that (a pipe answers
+	 * ENOTTY); a user-backend fd under another number (a dup, or one
+	 * received from another process) is recognised after the kernel's
+	 * ENOTTY.  What a pipe answers unlike a userfaultfd (FIONREAD,
+	 * FIOASYNC) is asked of the user backend first. */
+	const size_t first = uffd_user_hinted(fd) || request == FIONREAD ||
+			     request == FIOASYNC ? 1 : 0;
+	int ret = -ENOTTY;
 
-	/* Kernel userfaultfds go straight through, at no extra cost; a
-	 * user-backend fd under a number of its own (a dup) answers ENOTTY
-	 * there, as a pipe, and is then recognised below. */
-	if (!hinted) {
-		int ret = ioctl(fd, request, arg);
-		if (ret >= 0 || errno != ENOTTY)
-			return ret;
-	}
-	int ret = uffd_user_ioctl(fd, request, arg, &handled);
-	if (handled)
-		return ret;
-	if (!hinted) {
-		errno = ENOTTY;
+	for (size_t i = first; i < NBACKENDS && ret == -ENOTTY; i++)
+		ret = backends[i]->ioctl(fd, request, arg);
+	/* A hinted number that is no longer a user-backend fd (a user-backend
+	 * fd's own ENOTTY, FIOASYNC's, stands). */
+	if (ret == -ENOTTY && first && !uffd_user_ops.owns(fd))
+		ret = uffd_kernel_ops.ioctl(fd, request, arg);
+	if (ret < 0) {
+		errno = -ret;
 		return -1;
 	}
-	return ioctl(fd, request, arg);
+	errno = saved_errno;
+	return ret;
+}
+
+static int kernel_ioctl(int fd, unsigned long request, void *arg)
+{
+	int ret = sys_ioctl(fd, request, arg);
+
+	return ret < 0 ? -errno : ret;
 }
 
 /* A kernel userfaultfd is an anonymous inode whose link reads "anon_inode:[userfaultfd]". */
@@ -47,16 +63,22 @@ static int is_kernel_uffd(int fd)
 	return !strcmp(target, "anon_inode:[userfaultfd]");
 }
 
+const struct uffd_ops uffd_kernel_ops = {
+	.name = "kernel",
+	.backend = UFFD_BACKEND_KERNEL,
+	.owns = is_kernel_uffd,
+	.ioctl = kernel_ioctl,
+};
+
 int uffd_fd_backend(int fd)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) < 0)
+	if (sys_fstat(fd, &st) < 0)
 		return -1;
-	if (uffd_user_owns(fd))
-		return UFFD_BACKEND_USER;
-	if (is_kernel_uffd(fd))
-		return UFFD_BACKEND_KERNEL;
+	for (size_t i = 0; i < NBACKENDS; i++)
+		if (backends[i]->owns(fd))
+			return backends[i]->backend;
 	errno = EINVAL;
 	return -1;
 }

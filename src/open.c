@@ -138,6 +138,6 @@ int uffd_backend_probe(enum uffd_backend backend, int flags,
 	}
 	info->available = 1;
 	last_why[0] = 0;
-	close(fd);
+	sys_close(fd);
 	return 0;
 }

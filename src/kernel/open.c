@@ -27,18 +27,18 @@ static int by_syscall(int flags)
 		errno = ENOSYS;
 		return -1;
 	}
-	return (int)syscall(__NR_userfaultfd, flags);
+	return sys_userfaultfd(flags);
 }
 
 static int by_device(int flags)
 {
-	int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	int dev = sys_open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
 
 	if (dev < 0)
 		return -1;
-	int fd = ioctl(dev, USERFAULTFD_IOC_NEW, flags);
+	int fd = sys_ioctl(dev, USERFAULTFD_IOC_NEW, (void *)(long)flags);
 	int err = errno;
-	close(dev);
+	sys_close(dev);
 	errno = err;
 	return fd;
 }
@@ -80,12 +80,12 @@ static int has_sys_ptrace(void)
 static int unprivileged_sysctl(void)
 {
 	char buf[8] = "";
-	int fd = open("/proc/sys/vm/unprivileged_userfaultfd", O_RDONLY | O_CLOEXEC);
+	int fd = sys_open("/proc/sys/vm/unprivileged_userfaultfd", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	ssize_t n = sys_read(fd, buf, sizeof(buf) - 1);
+	sys_close(fd);
 	return n > 0 ? buf[0] - '0' : -1;
 }
 

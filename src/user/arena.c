@@ -41,7 +41,7 @@ void *u_arena_alloc(size_t bytes)
 	/* Smaller where the kernel accounts even MAP_NORESERVE memory
 	 * (vm.overcommit_memory=2). */
 	for (int shift = 36; !arena && shift >= 28; shift -= 4) {
-		void *a = mmap(NULL, (size_t)1 << shift, PROT_READ | PROT_WRITE,
+		void *a = sys_mmap(NULL, (size_t)1 << shift, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (a != MAP_FAILED)
 			arena = a, arena_size = (size_t)1 << shift;
@@ -61,7 +61,7 @@ void *u_arena_alloc(size_t bytes)
 	pthread_mutex_unlock(&lock);
 	if (!p) {
 		/* No arena, or it is full: memory of its own, wherever it lands. */
-		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		p = sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED) {
 			errno = ENOMEM;
@@ -77,10 +77,10 @@ void u_arena_free(void *p, size_t bytes)
 
 	bytes = round_up(bytes);
 	if (!u_arena_owns((uintptr_t)p)) {
-		munmap(p, bytes);
+		sys_munmap(p, bytes);
 		return;
 	}
-	madvise(p, bytes, MADV_DONTNEED);   /* zero again when reused */
+	sys_madvise(p, bytes, MADV_DONTNEED);   /* zero again when reused */
 	pthread_mutex_lock(&lock);
 	b->next = free_list;
 	b->bytes = bytes;
@@ -91,6 +91,15 @@ void u_arena_free(void *p, size_t bytes)
 int u_arena_owns(uintptr_t addr)
 {
 	return arena && addr >= (uintptr_t)arena && addr < (uintptr_t)arena + arena_size;
+}
+
+int u_arena_span(uintptr_t *lo, uintptr_t *hi)
+{
+	if (!arena)
+		return 0;
+	*lo = (uintptr_t)arena;
+	*hi = (uintptr_t)arena + arena_size;
+	return 1;
 }
 
 void u_arena_after_fork(void)

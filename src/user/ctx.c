@@ -71,7 +71,7 @@ struct u_ctx *u_ctx_of_fd(int fd)
 	struct stat st;
 
 	/* The fstat tells a live fd from a closed number reused by another file. */
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+	if (fd < 0 || sys_fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return NULL;
 	if (fd < HINTS) {
 		int i = atomic_load_explicit(&hints[fd], memory_order_relaxed) - 1;
@@ -88,10 +88,6 @@ struct u_ctx *u_ctx_of_fd(int fd)
 	return NULL;
 }
 
-int uffd_user_owns(int fd)
-{
-	return u_ctx_of_fd(fd) != NULL;
-}
 
 int uffd_user_hinted(int fd)
 {
@@ -103,7 +99,7 @@ static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 	for (;;) {
 		if (atomic_load(&ctx->state) != U_CTX_READY)
 			return -1;
-		ssize_t n = write(ctx->out, msg, sizeof(*msg));
+		ssize_t n = sys_write(ctx->out, msg, sizeof(*msg));
 		if (n == (ssize_t)sizeof(*msg))
 			return 0;
 		if (n < 0 && errno == EINTR)
@@ -115,13 +111,13 @@ static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 			struct timespec now = { 0, 0 };
 			sigemptyset(&pipe_set);
 			sigaddset(&pipe_set, SIGPIPE);
-			syscall(SYS_rt_sigtimedwait, &pipe_set, NULL, &now, 8);
+			sys_sigtimedwait(&pipe_set, NULL, &now);
 			return -1;
 		}
 		if (n < 0 && errno == EAGAIN) {
 			/* The reader is behind: wait for room, or for it to go. */
 			struct pollfd p = { .fd = ctx->out, .events = POLLOUT };
-			poll(&p, 1, 1000);
+			sys_poll(&p, 1, 1000);
 			if (p.revents & (POLLHUP | POLLERR))
 				return -1;
 			continue;
@@ -150,9 +146,11 @@ void u_ctx_release(struct u_ctx *ctx)
 		if (s == U_CTX_FREE || s == U_CTX_DEAD)
 			return;
 	} while (!atomic_compare_exchange_weak(&ctx->state, &s, U_CTX_DEAD));
+	u_trap_change_begin();
 	u_range_lock();
 	u_range_drop_ctx(u_ctx_index(ctx));
 	u_range_unlock();
+	u_trap_change_end();
 	u_wake(u_ctx_index(ctx), 0, UINTPTR_MAX);
 	if (monitor_epoll >= 0)
 		epoll_ctl(monitor_epoll, EPOLL_CTL_DEL, ctx->out, NULL);
@@ -160,7 +158,7 @@ void u_ctx_release(struct u_ctx *ctx)
 		sched_yield();
 	/* Under the lock: u_ctx_reap() polls the fd under it. */
 	pthread_mutex_lock(&ctx_lock);
-	close(ctx->out);
+	sys_close(ctx->out);
 	ctx->out = -1;
 	bucket_set(ctx, false);
 	atomic_store(&ctx->state, U_CTX_FREE);
@@ -178,7 +176,7 @@ void u_ctx_reap(void)
 		if (s != U_CTX_OPEN && s != U_CTX_READY)
 			continue;
 		struct pollfd p = { .fd = c->out, .events = 0 };
-		gone[i] = poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+		gone[i] = sys_poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 	}
 	pthread_mutex_unlock(&ctx_lock);
 	for (int i = 0; i < U_MAX_CTX; i++)
@@ -191,13 +189,18 @@ void u_ctx_reap(void)
 			sched_yield();
 }
 
+void uffd_user_reap(void)
+{
+	u_ctx_reap();
+}
+
 static _Atomic int monitor_running;
 
 static void *monitor(void *arg)
 {
 	(void)arg;
 	atomic_store(&monitor_running, 1);
-	syscall(SYS_futex, &monitor_running, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	sys_futex(&monitor_running, FUTEX_WAKE_PRIVATE, 1, NULL);
 	for (;;) {
 		struct epoll_event ev[16];
 		int n = epoll_wait(monitor_epoll, ev, 16, -1);
@@ -226,7 +229,7 @@ static void child_after_fork(void)
 		atomic_compare_exchange_strong(&u_ctxs[i].state, &dead, U_CTX_FREE);
 	}
 	if (monitor_epoll >= 0)
-		close(monitor_epoll);
+		sys_close(monitor_epoll);
 	monitor_epoll = -1;
 	monitor_once = (pthread_once_t)PTHREAD_ONCE_INIT;
 	pthread_mutex_init(&ctx_lock, NULL);
@@ -248,15 +251,15 @@ static void start_monitor(void)
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	/* The monitor takes no signals: they belong to the program's threads. */
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	sys_sigprocmask(SIG_SETMASK, &all, &old);
 	atomic_store(&monitor_running, 0);
 	monitor_error = pthread_create(&t, &attr, monitor, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sys_sigprocmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	/* Running before uffd_open() returns: a fork() right after it must not
 	 * catch the new thread halfway through its start (its locks held). */
 	while (!monitor_error && !atomic_load(&monitor_running))
-		syscall(SYS_futex, &monitor_running, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		sys_futex(&monitor_running, FUTEX_WAIT_PRIVATE, 0, NULL);
 	static int atfork_done;
 	if (!atfork_done) {
 		atfork_done = 1;
@@ -287,21 +290,21 @@ int uffd_user_open(int flags)
 		uffd_set_why("cannot start the monitor thread: %s", strerror(errno));
 		return -1;
 	}
-	if (pipe2(sv, O_CLOEXEC) < 0) {
+	if (sys_pipe2(sv, O_CLOEXEC) < 0) {
 		uffd_set_why("pipe2: %s", strerror(errno));
 		return -1;
 	}
 	if (!(flags & O_CLOEXEC))
-		fcntl(sv[0], F_SETFD, 0);
+		sys_fcntl(sv[0], F_SETFD, 0);
 	if (flags & O_NONBLOCK)
-		fcntl(sv[0], F_SETFL, O_NONBLOCK);
+		sys_fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	/* libuffd never blocks in write(2): it polls, and notices a reader
 	 * that went away.  Room for many pending messages (best effort). */
-	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	fcntl(sv[1], F_SETPIPE_SZ, 1 << 20);
+	sys_fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	sys_fcntl(sv[1], F_SETPIPE_SZ, 1 << 20);
 
 	struct stat st;
-	if (fstat(sv[0], &st) < 0)
+	if (sys_fstat(sv[0], &st) < 0)
 		goto fail;
 	pthread_mutex_lock(&ctx_lock);
 	struct u_ctx *ctx = NULL;
@@ -338,8 +341,8 @@ int uffd_user_open(int flags)
 	return sv[0];
 fail:;
 	int err = errno;
-	close(sv[0]);
-	close(sv[1]);
+	sys_close(sv[0]);
+	sys_close(sv[1]);
 	errno = err;
 	return -1;
 }

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -23,12 +24,12 @@ static _Atomic int installed;
 
 TLS sigjmp_buf *u_fixup;
 TLS int u_filling;
-static TLS uintptr_t last_addr;
-static TLS unsigned repeats;
 
-/* How many times an access may fault on a page that looks resolved before
- * the fault is taken for the program's own. */
-#define MAX_REPEATS 1000
+/* How long an access may keep faulting, while trap changes go on around it,
+ * before the fault is taken for the program's own anyway. */
+#define STREAK_NS 2000000000LL
+/* Faults at one address further apart than this are separate accesses. */
+#define GAP_NS 1000000LL
 
 static bool fault_is_write(const ucontext_t *uc)
 {
@@ -65,10 +66,10 @@ static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, voi
 		/* Only the handler goes back to SIG_DFL, as in the kernel. */
 		struct sigaction dfl = *act;
 		dfl.sa_handler = SIG_DFL;
-		sigaction(sig, &dfl, NULL);
+		sys_sigaction(sig, &dfl, NULL);
 	}
 	if (memcmp(&mask, &now, sizeof(mask)))
-		pthread_sigmask(SIG_SETMASK, &mask, NULL);
+		sys_sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (act->sa_flags & SA_SIGINFO)
 		act->sa_sigaction(sig, si, uc);
 	else
@@ -79,14 +80,15 @@ static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, voi
  * Straight to the kernel, past any interposed sigaction (sanitizers). */
 static void die_of(int sig, siginfo_t *si)
 {
-	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; }
-		dfl = { SIG_DFL, 0, NULL, 0 };
-	uint64_t unblock = 1ULL << (sig - 1);
+	const struct sys_ksigaction dfl = { .handler = SIG_DFL };
+	sigset_t unblock;
 
-	syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
-	syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, sizeof(uint64_t));
+	sigemptyset(&unblock);
+	sigaddset(&unblock, sig);
+	sys_rt_sigaction(sig, &dfl, NULL);
+	sys_sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 	si->si_signo = sig;
-	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), sig, si);
+	sys_tgsigqueueinfo(sys_getpid(), sys_gettid(), sig, si);
 }
 
 void u_raise_sigbus(void *addr, int code, void *uc)
@@ -98,7 +100,7 @@ void u_raise_sigbus(void *addr, int code, void *uc)
 	si.si_signo = SIGBUS;
 	si.si_code = code;
 	si.si_addr = addr;
-	sigaction(SIGBUS, NULL, &act);
+	sys_sigaction(SIGBUS, NULL, &act);
 	if (act.sa_handler == SIG_DFL || act.sa_handler == SIG_IGN ||
 	    sigismember(&((ucontext_t *)uc)->uc_sigmask, SIGBUS) == 1) {
 		/* Like force_sig_fault(): a blocked or ignored SIGBUS kills. */
@@ -139,6 +141,48 @@ bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags)
 	}
 	u_range_leave();
 	return pending;
+}
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* A fault that found nothing to do: no range holds addr, or its page looks
+ * resolved.  The access raced with a change of the traps (a fill, an
+ * unregistration, a release) if one is in flight, or if one completed since
+ * this thread's last fault here: then it is retried.  The same access
+ * faulting again with nothing changed in between is the program's own
+ * fault (a crash stays a crash). */
+static TLS uintptr_t last_addr;
+static TLS unsigned last_done, last_gen;
+static TLS long long last_ns, streak_ns;
+
+static bool raced(uintptr_t addr)
+{
+	unsigned done;
+	const bool busy = u_trap_changing(&done);
+	const unsigned gen = u_range_generation();
+	const long long now = now_ns();
+
+	if (addr != last_addr || now - last_ns > GAP_NS) {
+		/* A new access: it faulted on a trap that was armed. */
+		last_addr = addr;
+		streak_ns = now;
+	} else if (now - streak_ns > STREAK_NS) {
+		return false;
+	} else if (busy) {
+		sched_yield();   /* let the change complete */
+	} else if (done == last_done && gen == last_gen) {
+		return false;
+	}
+	last_ns = now;
+	last_done = done;
+	last_gen = gen;
+	return true;
 }
 
 /* What kind of userfault is this?  0 = none (the page looks resolved). */
@@ -188,19 +232,25 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 			 * Back with the signal mask of the copy (a wrapper
 			 * around this handler may have blocked more). */
 			errno = saved_errno;
-			pthread_sigmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
+			sys_sigprocmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
 			siglongjmp(*u_fixup, 1);
 		}
+		/* Unregistered (or released) since the trap fired? */
+		if (raced(addr))
+			goto retry;
 		goto not_ours;
 	}
 	/* A huge page faults as a whole (the kernel reports its start). */
 	const uintptr_t page = addr & ~(uintptr_t)(r.psize - 1);
 	_Atomic uint8_t *state = &r.pages[(page - r.start) / r.psize];
 	const bool write = fault_is_write(uc);
-	if ((r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE) &&
-	    (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
+	const bool shmem = r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE;
+	const bool huge_minor = u_hugetlb(&r) && (r.mode & UFFDIO_REGISTER_MODE_MINOR);
+	if ((shmem || huge_minor) && (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
+		u_trap_change_begin();
 		/* Shared memory may have been filled through another mapping. */
-		u_refresh_state(&r, page, 1);
+		if (r.mem != U_MEM_HUGETLB)
+			u_refresh_state(&r, page, 1);
 		if (!(r.mode & UFFDIO_REGISTER_MODE_MISSING) &&
 		    (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
 			/* A hole in a MINOR-only range is no userfault: the
@@ -209,6 +259,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 			if (atomic_compare_exchange_strong(state, &old, U_PG_PRESENT))
 				u_trap_disarm(&r, page, r.psize);
 		}
+		u_trap_change_end();
 	}
 	int kind = classify(&r, atomic_load(state), write);
 	if (kind == F_MISSING && !u_filling &&
@@ -226,18 +277,24 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	if (kind == F_NONE) {
 		u_range_leave();
 		/* Resolved meanwhile: retry, unless it keeps faulting. */
-		if (last_addr == addr && ++repeats > MAX_REPEATS)
-			goto not_ours;
-		if (last_addr != addr)
-			last_addr = addr, repeats = 0;
-		goto retry;
+		if (raced(addr))
+			goto retry;
+		goto not_ours;
 	}
 	last_addr = 0;
 	if (kind == F_WP && (features & UFFD_FEATURE_WP_ASYNC)) {
-		/* Asynchronous write protection: lift it and go on. */
-		atomic_fetch_and(state, (uint8_t)~U_PG_WP);
-		u_trap_protect(&r, page, r.psize, false);
+		/* Asynchronous write protection: lift it and go on.  Where
+		 * it cannot be lifted (ENOMEM: vm.max_map_count) the write
+		 * cannot go on either: SIGBUS, as for a fault the kernel
+		 * cannot serve, rather than faulting forever. */
+		u_trap_change_begin();
+		const int lifted = u_trap_protect(&r, page, r.psize, false);
+		if (!lifted)
+			atomic_fetch_and(state, (uint8_t)~U_PG_WP);
+		u_trap_change_end();
 		u_range_leave();
+		if (lifted)
+			u_raise_sigbus((void *)addr, BUS_ADRERR, uc);
 		goto retry;
 	}
 	u_range_leave();
@@ -261,7 +318,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		msg.arg.pagefault.flags |= UFFD_PAGEFAULT_FLAG_MINOR;
 	msg.arg.pagefault.address = features & UFFD_FEATURE_EXACT_ADDRESS ? addr : page;
 	if (features & UFFD_FEATURE_THREAD_ID)
-		msg.arg.pagefault.feat.ptid = (uint32_t)syscall(SYS_gettid);
+		msg.arg.pagefault.feat.ptid = (uint32_t)sys_gettid();
 	u_wait_fault(r.ctx, page, gen, &msg);
 retry:
 	errno = saved_errno;
@@ -292,7 +349,7 @@ int u_fault_install(void)
 		sigaddset(&sa.sa_mask, SIGBUS);
 		/* A message written after the reader went: EPIPE, not death. */
 		sigaddset(&sa.sa_mask, SIGPIPE);
-		ret = sigaction(SIGSEGV, &sa, &prev_segv);
+		ret = sys_sigaction(SIGSEGV, &sa, &prev_segv);
 		if (!ret)
 			atomic_store(&installed, 1);
 	}

@@ -19,15 +19,18 @@ enum op { OP_COPY, OP_ZEROPAGE, OP_POISON, OP_CONTINUE };
 
 void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 {
-	const bool shmem = r->mem == U_MEM_SHMEM || r->mem == U_MEM_SHMEM_PRIVATE;
+	/* Pages of shmem, or of a shared hugetlb MINOR range, come from the
+	 * page cache (which others fill); anonymous (and other hugetlb) pages
+	 * only arrive through us while MISSING traps are armed. */
+	const bool shmem = r->mem == U_MEM_SHMEM || r->mem == U_MEM_SHMEM_PRIVATE ||
+			   (r->mem == U_MEM_HUGETLB_SHARED &&
+			    (r->mode & UFFDIO_REGISTER_MODE_MINOR));
 	const bool armed = r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR);
 	/* In the page cache and MINOR-registered: a minor fault's page. */
 	const uint8_t cached = shmem && (r->mode & UFFDIO_REGISTER_MODE_MINOR)
 			       ? U_PG_CACHED : U_PG_PRESENT;
 	unsigned char vec[64];
 
-	/* Anonymous (and hugetlb) pages only arrive through us while MISSING
-	 * traps are armed. */
 	if (!shmem && (r->mode & UFFDIO_REGISTER_MODE_MISSING))
 		return;
 	for (size_t done = 0; done < n;) {

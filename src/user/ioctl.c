@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <setjmp.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#include <linux/fiemap.h>
 
 #include "user.h"
 
@@ -171,19 +174,64 @@ static int dispatch(struct u_ctx *ctx, unsigned long request, void *arg)
 	return -EINVAL;
 }
 
-int uffd_user_ioctl(int fd, unsigned long request, void *arg, int *handled)
+/* The requests the kernel's VFS answers itself (do_vfs_ioctl), before a
+ * userfaultfd sees them: on a pipe they behave as on the anonymous inode of
+ * a kernel userfaultfd, so the pipe answers.  FIONREAD is not among them: a
+ * pipe answers it, a userfaultfd fails it with EINVAL. */
+static bool vfs_generic(unsigned long request)
 {
-	const int saved_errno = errno;
+	switch (request) {
+	case FIOCLEX: case FIONCLEX: case FIONBIO: case FIOQSIZE:
+	case FIFREEZE: case FITHAW: case FS_IOC_FIEMAP: case FIGETBSZ:
+	case FICLONE: case FICLONERANGE: case FIDEDUPERANGE:
+		return true;
+	}
+	return false;
+}
+
+/* FIOASYNC on a file without fasync (a userfaultfd): ENOTTY when it would
+ * change the O_ASYNC flag, else nothing (a pipe has fasync: not asked). */
+static int fioasync(int fd, void *arg)
+{
+	int on;
+
+	if (copy_in(&on, arg, sizeof(on)))
+		return -EFAULT;
+	int fl = sys_fcntl(fd, F_GETFL, 0);
+	if (fl < 0)
+		return -errno;
+	return !on != !(fl & O_ASYNC) ? -ENOTTY : 0;
+}
+
+static int user_ioctl(int fd, unsigned long request, void *arg)
+{
 	struct u_ctx *ctx = u_ctx_of_fd(fd);
 
-	*handled = ctx != NULL;
 	if (!ctx)
-		return -1;
+		return -ENOTTY;
+	if (vfs_generic(request))
+		return sys_ioctl(fd, request, arg) < 0 ? -errno : 0;
+	if (request == FIOASYNC)
+		return fioasync(fd, arg);
+	return u_ctx_ioctl(ctx, request, arg);
+}
+
+int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg)
+{
+	u_trap_change_begin();
 	int ret = dispatch(ctx, request, arg);
-	if (ret < 0) {
-		errno = -ret;
-		return -1;
-	}
-	errno = saved_errno;
+	u_trap_change_end();
 	return ret;
 }
+
+static int user_owns(int fd)
+{
+	return u_ctx_of_fd(fd) != NULL;
+}
+
+const struct uffd_ops uffd_user_ops = {
+	.name = "user",
+	.backend = UFFD_BACKEND_USER,
+	.owns = user_owns,
+	.ioctl = user_ioctl,
+};

@@ -71,7 +71,7 @@ static void classify(struct u_vma *v)
 		else if (fs.f_type == TMPFS_MAGIC)
 			v->kind = U_VMA_SHMEM_PRIVATE;
 	}
-	close(fd);
+	sys_close(fd);
 }
 
 int u_vma_open_file(const struct u_vma *v)
@@ -80,19 +80,19 @@ int u_vma_open_file(const struct u_vma *v)
 
 	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
 		 (unsigned long)v->start, (unsigned long)v->end);
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = sys_open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0 && !v->shared)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = sys_open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 || (errno != EPERM && errno != EACCES))
 		return fd;
 	/* Without the privilege map_files needs: an fd the program holds. */
 	char link[64];
 	for (int i = 0; i < 4096; i++) {
 		struct stat st;
-		if (fstat(i, &st) == 0 && st.st_ino == v->ino && st.st_dev == v->dev) {
+		if (sys_fstat(i, &st) == 0 && st.st_ino == v->ino && st.st_dev == v->dev) {
 			snprintf(link, sizeof(link), "/proc/self/fd/%d", i);
-			int f = open(link, O_RDWR | O_CLOEXEC);
-			return f >= 0 || v->shared ? f : open(link, O_RDONLY | O_CLOEXEC);
+			int f = sys_open(link, O_RDWR | O_CLOEXEC);
+			return f >= 0 || v->shared ? f : sys_open(link, O_RDONLY | O_CLOEXEC);
 		}
 	}
 	errno = EACCES;
@@ -105,9 +105,9 @@ int u_vma_maywrite(const struct u_vma *v)
 		return 1;
 	/* A shared mapping of a file not open for writing (or sealed) can
 	 * never be made writable: mprotect() says EACCES. */
-	if (mprotect((void *)v->start, v->end - v->start, v->prot | PROT_WRITE))
+	if (sys_mprotect((void *)v->start, v->end - v->start, v->prot | PROT_WRITE))
 		return errno != EACCES;
-	mprotect((void *)v->start, v->end - v->start, v->prot);
+	sys_mprotect((void *)v->start, v->end - v->start, v->prot);
 	return 1;
 }
 
@@ -125,9 +125,20 @@ int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity)
 		struct u_vma cur;
 		if (parse_line(line, &cur) < 0 || cur.end <= start || cur.start >= end)
 			continue;
-		/* libuffd's own memory is not the program's. */
-		if (u_arena_owns(cur.start))
-			continue;
+		/* libuffd's own memory is not the program's.  The kernel merges
+		 * the reservation with an adjacent anonymous mapping of the
+		 * program's into one line: keep the program's part of it. */
+		uintptr_t alo, ahi;
+		if (u_arena_span(&alo, &ahi) && cur.start < ahi && cur.end > alo) {
+			if (cur.start >= alo && cur.end <= ahi)
+				continue;
+			if (cur.start < alo && (cur.end <= ahi || start < alo))
+				cur.end = alo;
+			else
+				cur.start = ahi;
+			if (cur.end <= start || cur.start >= end)
+				continue;
+		}
 		/* Our traps split a registered range into mappings of other
 		 * protections; the kernel's mapping is the range, with its
 		 * protection. */

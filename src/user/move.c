@@ -31,7 +31,7 @@ static void vacate(uintptr_t src)
 {
 	struct u_range r;
 
-	madvise((void *)src, u_page, MADV_DONTNEED);
+	sys_madvise((void *)src, u_page, MADV_DONTNEED);
 	if (u_range_find(src, &r) && (r.mode & UFFDIO_REGISTER_MODE_MISSING)) {
 		atomic_store(&r.pages[(src - r.start) / u_page], U_PG_MISSING);
 		u_trap_arm(&r, src, u_page);

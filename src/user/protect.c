@@ -17,12 +17,32 @@ static bool any_mapped(uintptr_t start, uintptr_t end)
 	unsigned char vec[1];
 
 	for (uintptr_t a = start; a < end; a += u_page)
-		if (!mincore((void *)a, u_page, vec) || errno != ENOMEM)
+		if (!sys_mincore((void *)a, u_page, vec) || errno != ENOMEM)
 			return true;
 	return false;
 }
 
-/* Set or clear U_PG_WP over a piece of a range, protecting runs. */
+/* Protect (or unprotect) n pages at at; returns how many from the first
+ * got it.  mprotect may fail part way (ENOMEM at vm.max_map_count) having
+ * changed the mappings before the failure: page by page (each page is in
+ * one mapping, so each call is all or nothing) tells exactly which. */
+static size_t apply(const struct u_range *r, uintptr_t at, size_t n, bool wp, int *err)
+{
+	*err = u_trap_protect(r, at, n * r->psize, wp);
+	if (!*err)
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		*err = u_trap_protect(r, at + i * r->psize, r->psize, wp);
+		if (*err)
+			return i;
+	}
+	return n;
+}
+
+/* Set or clear U_PG_WP over a piece of a range, protecting runs.  A page's
+ * bit changes only once its protection did: a failure (ENOMEM) leaves every
+ * page as its state says, and a write to a page still protected still waits
+ * as a WP fault. */
 static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 			 bool wp, bool unpopulated)
 {
@@ -38,25 +58,26 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 		for (size_t j = 0; j <= m; j++) {
 			bool take = false;
 			if (j < m) {
-				_Atomic uint8_t *st = &r->pages[first + k + j];
-				uint8_t old = atomic_load(st);
-				if (wp) {
-					bool has_data = know ? vec[j] : (old & U_PG_STATE) != U_PG_MISSING;
-					take = unpopulated || has_data;
-					if (take)
-						atomic_fetch_or(st, U_PG_WP);
-				} else {
+				uint8_t old = atomic_load(&r->pages[first + k + j]);
+				if (wp)
+					take = unpopulated || (know ? vec[j] : (old & U_PG_STATE) != U_PG_MISSING);
+				else
 					take = old & U_PG_WP;
-					atomic_fetch_and(st, (uint8_t)~U_PG_WP);
-				}
 			}
 			if (take) {
 				run++;
 				continue;
 			}
 			if (run) {
-				uintptr_t at = s + (k + j - run) * r->psize;
-				err = u_trap_protect(r, at, run * r->psize, wp);
+				const size_t at = k + j - run;
+				size_t done = apply(r, s + at * r->psize, run, wp, &err);
+				for (size_t i = 0; i < done; i++) {
+					_Atomic uint8_t *st = &r->pages[first + at + i];
+					if (wp)
+						atomic_fetch_or(st, U_PG_WP);
+					else
+						atomic_fetch_and(st, (uint8_t)~U_PG_WP);
+				}
 				run = 0;
 				if (err)
 					break;

@@ -161,7 +161,7 @@ static void write_begin(void)
 	sigset_t all;
 
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &writer_mask);
+	sys_sigprocmask(SIG_BLOCK, &all, &writer_mask);
 	atomic_fetch_add(&seq, 1);
 }
 
@@ -169,7 +169,7 @@ static void write_end(void)
 {
 	atomic_fetch_add(&generation, 1);
 	atomic_fetch_add(&seq, 1);
-	pthread_sigmask(SIG_SETMASK, &writer_mask, NULL);
+	sys_sigprocmask(SIG_SETMASK, &writer_mask, NULL);
 }
 
 _Atomic uint8_t *u_pages_alloc(size_t npages)
@@ -306,7 +306,7 @@ static void drop(int i)
 	write_end();
 	if (ranges[i].memfd >= 0) {
 		quiesce();   /* a COPY may still be writing through the file */
-		close(ranges[i].memfd);
+		sys_close(ranges[i].memfd);
 	}
 	pages_put(base);
 }
@@ -336,7 +336,7 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 			tail.pages = r.pages + (e - r.start) / r.psize;
 			if (r.memfd >= 0) {
 				tail.file_off = r.file_off + (off_t)(e - r.start);
-				tail.memfd = fcntl(r.memfd, F_DUPFD_CLOEXEC, 0);
+				tail.memfd = sys_fcntl(r.memfd, F_DUPFD_CLOEXEC, 0);
 			}
 			if (u_range_add(&tail) < 0)
 				return -1;

@@ -69,7 +69,7 @@ static void freeze(uintptr_t start, uintptr_t end, int prot)
 {
 	atomic_store(&u_freezing_start, start);
 	atomic_store(&u_freezing_end, end);
-	mprotect((void *)start, end - start, prot & ~PROT_WRITE);
+	sys_mprotect((void *)start, end - start, prot & ~PROT_WRITE);
 }
 
 /* Is page i's trap armed (absent, or poisoned)? */
@@ -94,7 +94,7 @@ static void thaw(const struct u_range *r)
 		size_t j = i + 1;
 		while (j < n && (guard || !trapped(r, j)))
 			j++;
-		mprotect((void *)(r->start + i * r->psize), (j - i) * r->psize, r->prot);
+		sys_mprotect((void *)(r->start + i * r->psize), (j - i) * r->psize, r->prot);
 		i = j;
 	}
 }
@@ -151,7 +151,7 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	err = u_pages_present(&r, start, end - start, present);
 	if (err) {
 		if (frozen) {
-			mprotect((void *)start, end - start, r.prot);
+			sys_mprotect((void *)start, end - start, r.prot);
 			unfreeze();
 		}
 		goto fail;
@@ -191,7 +191,7 @@ fail:
 	if (present)
 		u_arena_free(present, n ? n : 1);
 	if (r.memfd >= 0)
-		close(r.memfd);
+		sys_close(r.memfd);
 	if (r.pages)
 		u_pages_free(r.pages);
 	return err;

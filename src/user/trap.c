@@ -44,12 +44,12 @@ void u_trap_init(void)
 	const char *force = getenv("UFFD_USER_TRAP");
 	if (force && !strcmp(force, "mprotect"))
 		return;
-	void *p = mmap(NULL, u_page, PROT_READ | PROT_WRITE,
+	void *p = sys_mmap(NULL, u_page, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return;
-	use_guard = madvise(p, u_page, MADV_GUARD_INSTALL) == 0;
-	munmap(p, u_page);
+	use_guard = sys_madvise(p, u_page, MADV_GUARD_INSTALL) == 0;
+	sys_munmap(p, u_page);
 }
 
 const char *uffd_user_mechanism(void)
@@ -64,26 +64,49 @@ static int proc_fd(_Atomic int *cache, const char *path, int flags)
 
 	if (fd >= 0)
 		return fd;
-	fd = open(path, flags | O_CLOEXEC);
+	fd = sys_open(path, flags | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	int expected = -1;
 	if (!atomic_compare_exchange_strong(cache, &expected, fd)) {
-		close(fd);
+		sys_close(fd);
 		fd = expected;
 	}
 	return fd;
 }
 
-/* The files name the parent's memory: a child must open its own. */
+static _Atomic unsigned changes_busy, changes_done;
+
+void u_trap_change_begin(void)
+{
+	atomic_fetch_add(&changes_busy, 1);
+}
+
+void u_trap_change_end(void)
+{
+	atomic_fetch_add(&changes_done, 1);
+	atomic_fetch_sub(&changes_busy, 1);
+}
+
+bool u_trap_changing(unsigned *done)
+{
+	bool busy = atomic_load(&changes_busy) != 0;
+
+	*done = atomic_load(&changes_done);
+	return busy;
+}
+
+/* The files name the parent's memory: a child must open its own.  The
+ * threads that were changing traps did not come along. */
 void u_trap_after_fork(void)
 {
+	atomic_store(&changes_busy, 0);
 	int fd = atomic_exchange(&mem_fd, -1);
 	if (fd >= 0)
-		close(fd);
+		sys_close(fd);
 	fd = atomic_exchange(&pagemap_fd, -1);
 	if (fd >= 0)
-		close(fd);
+		sys_close(fd);
 }
 
 static int sys_err(void)
@@ -102,18 +125,18 @@ int u_trap_arm(const struct u_range *r, uintptr_t addr, size_t len)
 	if (!len)
 		return 0;
 	if (u_trap_guarded(r))
-		return madvise((void *)addr, len, MADV_GUARD_INSTALL) ? sys_err() : 0;
-	return mprotect((void *)addr, len, PROT_NONE) ? sys_err() : 0;
+		return sys_madvise((void *)addr, len, MADV_GUARD_INSTALL) ? sys_err() : 0;
+	return sys_mprotect((void *)addr, len, PROT_NONE) ? sys_err() : 0;
 }
 
 int u_trap_disarm(const struct u_range *r, uintptr_t addr, size_t len)
 {
 	if (!len)
 		return 0;
-	if (u_trap_guarded(r) && madvise((void *)addr, len, MADV_GUARD_REMOVE))
+	if (u_trap_guarded(r) && sys_madvise((void *)addr, len, MADV_GUARD_REMOVE))
 		return sys_err();
 	if ((!u_trap_guarded(r) || (r->mode & UFFDIO_REGISTER_MODE_WP)) &&
-	    mprotect((void *)addr, len, r->prot))
+	    sys_mprotect((void *)addr, len, r->prot))
 		return sys_err();
 	return 0;
 }
@@ -124,20 +147,20 @@ static ssize_t poke(const struct u_range *r, uintptr_t addr, const void *src, si
 	const off_t off = r->file_off + (off_t)(addr - r->start);
 
 	if (r->mem == U_MEM_SHMEM)
-		return pwrite(r->memfd, src, len, off);
+		return sys_pwrite(r->memfd, src, len, off);
 	int fd = proc_fd(&mem_fd, "/proc/self/mem", O_RDWR);
 	if (fd < 0)
 		return -1;
 	if (r->mem != U_MEM_HUGETLB_SHARED)
-		return pwrite(fd, src, len, (off_t)addr);
+		return sys_pwrite(fd, src, len, (off_t)addr);
 	/* hugetlbfs has no write(2), and a shared PROT_NONE page cannot be
 	 * written even by force: through a second mapping of the file. */
-	void *alias = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, off);
+	void *alias = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, off);
 	if (alias == MAP_FAILED)
 		return -1;
-	ssize_t n = pwrite(fd, src, len, (off_t)(uintptr_t)alias);
+	ssize_t n = sys_pwrite(fd, src, len, (off_t)(uintptr_t)alias);
 	int err = errno;
-	munmap(alias, len);
+	sys_munmap(alias, len);
 	errno = err;
 	return n;
 }
@@ -153,17 +176,17 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 
 	if (src == u_zero_page && !shared) {
 		/* A zero page: opening the trap is enough, and atomic. */
-		if (use_guard && madvise((void *)addr, len, MADV_GUARD_REMOVE))
+		if (use_guard && sys_madvise((void *)addr, len, MADV_GUARD_REMOVE))
 			return sys_err();
-		if ((!use_guard || wp) && mprotect((void *)addr, len, prot))
+		if ((!use_guard || wp) && sys_mprotect((void *)addr, len, prot))
 			return sys_err();
 		return (int)(len / r->psize);
 	}
 	if (use_guard && !shared) {
 		/* Close the page to every access while its marker is gone. */
-		if (mprotect((void *)addr, len, PROT_NONE))
+		if (sys_mprotect((void *)addr, len, PROT_NONE))
 			return sys_err();
-		madvise((void *)addr, len, MADV_GUARD_REMOVE);
+		sys_madvise((void *)addr, len, MADV_GUARD_REMOVE);
 	}
 	done = poke(r, addr, src, len);
 	if (done < 0) {
@@ -171,25 +194,25 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		done = 0;
 	}
 	done &= ~(ssize_t)(r->psize - 1);
-	if (done && (!use_guard || !shared || wp) && mprotect((void *)addr, done, prot)) {
+	if (done && (!use_guard || !shared || wp) && sys_mprotect((void *)addr, done, prot)) {
 		/* Cannot open it (ENOMEM: vm.max_map_count): the pages stay
 		 * trapped and absent, and the caller gets the error. */
 		err = sys_err();
 		if (shared)
-			fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			sys_fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				  r->file_off + (off_t)(addr - r->start), done);
 		else
-			madvise((void *)addr, done, MADV_DONTNEED);
+			sys_madvise((void *)addr, done, MADV_DONTNEED);
 		done = 0;
 	}
 	if (use_guard) {
 		/* Pages not written get their marker back. */
 		if ((size_t)done < len)
-			madvise((void *)(addr + done), len - done, MADV_GUARD_INSTALL);
+			sys_madvise((void *)(addr + done), len - done, MADV_GUARD_INSTALL);
 		if (shared && done)
-			madvise((void *)addr, done, MADV_GUARD_REMOVE);
+			sys_madvise((void *)addr, done, MADV_GUARD_REMOVE);
 		if (!shared && (size_t)done < len)
-			mprotect((void *)(addr + done), len - done, r->prot);
+			sys_mprotect((void *)(addr + done), len - done, r->prot);
 	}
 	if (!done)
 		return err ? err : -EFAULT;
@@ -198,7 +221,7 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp)
 {
-	if (mprotect((void *)addr, len, wp ? r->prot & ~PROT_WRITE : r->prot))
+	if (sys_mprotect((void *)addr, len, wp ? r->prot & ~PROT_WRITE : r->prot))
 		return sys_err();
 	return 0;
 }
@@ -212,13 +235,13 @@ static int cached_pages(const struct u_range *r, uintptr_t addr, size_t n,
 	memset(vec, 0, n);
 	for (size_t i = 0; i < n;) {
 		off_t pos = off + (off_t)(i * u_page);
-		off_t data = lseek(r->memfd, pos, SEEK_DATA);
+		off_t data = sys_lseek(r->memfd, pos, SEEK_DATA);
 		if (data < 0)
 			return errno == ENXIO ? 0 : sys_err();
 		size_t at = (size_t)(data - off) / u_page;
 		if (at >= n)
 			return 0;
-		off_t hole = lseek(r->memfd, data, SEEK_HOLE);
+		off_t hole = sys_lseek(r->memfd, data, SEEK_HOLE);
 		size_t to = hole < 0 ? n : (size_t)(hole - off + u_page - 1) / u_page;
 		for (i = at; i < to && i < n; i++)
 			vec[i] = 1;
@@ -237,7 +260,7 @@ static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
 	for (size_t i = 0; i < n;) {
 		size_t chunk = n - i < 512 ? n - i : 512;
 		off_t off = (off_t)((addr / u_page + i) * sizeof(uint64_t));
-		ssize_t got = pread(fd, buf, chunk * sizeof(uint64_t), off);
+		ssize_t got = sys_pread(fd, buf, chunk * sizeof(uint64_t), off);
 		if (got <= 0)
 			return got < 0 ? sys_err() : -EIO;
 		chunk = (size_t)got / sizeof(uint64_t);
@@ -264,6 +287,36 @@ static int mapped_huge_pages(const struct u_range *r, uintptr_t addr, size_t n,
 	return 0;
 }
 
+/* Huge pages of a hugetlbfs file in its page cache, or-ed into vec.
+ * hugetlbfs offers no SEEK_DATA (all of it is "data") and no cachestat, but
+ * read(2) of a hole returns zeros without allocating: a huge page that holds
+ * a non-zero byte is in the page cache.  One that holds only zeros is taken
+ * for a hole unless it is mapped here (a limit, in the README).  A small
+ * buffer: this runs in the fault handler, maybe on a small signal stack. */
+static int cached_huge_pages(const struct u_range *r, uintptr_t addr, size_t n,
+			     unsigned char *vec)
+{
+	uint64_t buf[512];
+	const off_t off = r->file_off + (off_t)(addr - r->start);
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t at = 0; !vec[i] && at < r->psize; at += sizeof(buf)) {
+			ssize_t got = pread(r->memfd, buf, sizeof(buf),
+					    off + (off_t)(i * r->psize + at));
+			if (got < 0)
+				return sys_err();
+			if (got == 0)
+				break;   /* beyond the end of the file */
+			for (size_t j = 0; j < (size_t)got / sizeof(buf[0]); j++)
+				if (buf[j]) {
+					vec[i] = 1;
+					break;
+				}
+		}
+	}
+	return 0;
+}
+
 int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 		    unsigned char *vec)
 {
@@ -271,8 +324,11 @@ int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 
 	switch (r->mem) {
 	case U_MEM_HUGETLB:
-	case U_MEM_HUGETLB_SHARED:
 		return mapped_huge_pages(r, addr, n, vec);
+	case U_MEM_HUGETLB_SHARED: {
+		int err = mapped_huge_pages(r, addr, n, vec);
+		return err ? err : cached_huge_pages(r, addr, n, vec);
+	}
 	case U_MEM_SHMEM:
 		return cached_pages(r, addr, n, vec);
 	case U_MEM_SHMEM_PRIVATE: {

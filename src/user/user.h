@@ -39,7 +39,7 @@
 #define U_FEATURES (UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | \
 		    UFFD_FEATURE_MISSING_HUGETLBFS | \
 		    UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
-		    UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_EXACT_ADDRESS | \
+		    UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_MINOR_HUGETLBFS | UFFD_FEATURE_EXACT_ADDRESS | \
 		    UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_WP_UNPOPULATED | \
 		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE)
 
@@ -60,6 +60,9 @@ extern struct u_ctx u_ctxs[U_MAX_CTX];
 
 /* The live context whose program-side fd is fd, or NULL. Async-signal-safe. */
 struct u_ctx *u_ctx_of_fd(int fd);
+/* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
+ * -errno.  Async-signal-safe. */
+int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);
 /* Queue a message; 0, or -1 when the reader is gone. Async-signal-safe. */
 int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg);
 static inline int u_ctx_index(const struct u_ctx *ctx) { return (int)(ctx - u_ctxs); }
@@ -70,6 +73,8 @@ void *u_arena_alloc(size_t bytes);
 void u_arena_free(void *p, size_t bytes);
 void u_arena_after_fork(void);
 int u_arena_owns(uintptr_t addr);
+/* The reservation's bounds: 1, or 0 when there is none yet. */
+int u_arena_span(uintptr_t *lo, uintptr_t *hi);
 
 /* ---- registered ranges (range.c) ---- */
 /* Anonymous private memory; a shared mapping of shmem (filled through the
@@ -154,6 +159,15 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 /* Which pages of [addr, addr+len) are present: vec[i] = 1/0. 0 or -errno. */
 int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 		    unsigned char *vec);
+/* Trap changes in flight.  Everything that arms, opens, fills or protects
+ * pages or changes their state (the ioctls, a release, the fault path's own
+ * lifts) runs between u_trap_change_begin() and u_trap_change_end(), so that
+ * a fault that finds nothing to do can tell a race with such a change (and
+ * retry) from the program's own crash.  Async-signal-safe. */
+void u_trap_change_begin(void);
+void u_trap_change_end(void);
+/* Is a change in flight?  *done: how many completed so far. */
+bool u_trap_changing(unsigned *done);
 /* Apply write protection (or lift it) on [addr, addr+len). 0 or -errno. */
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp);
 

@@ -56,7 +56,7 @@ static inline void cpu_relax(void)
 
 static long futex(_Atomic int *word, int op, int val)
 {
-	return syscall(SYS_futex, word, op, val, NULL, NULL, 0);
+	return sys_futex(word, op, val, NULL);
 }
 
 static unsigned bucket_of(uintptr_t page)

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Missing faults.  The thread that claims a page (PG_MISSING -> PG_FILLING)
+ * fills it; a message for a page already claimed or filled costs nothing
+ * more (the filler's COPY wakes every thread waiting on it).  A fault that
+ * continues a sequential run claims a readahead window behind it, which
+ * doubles with each run hit up to the configured bound; the faulting page
+ * and its window are read as one extent, the faulting page is installed
+ * (and its thread woken) first, then the window in one UFFDIO_COPY.
+ *
+ * A source error never becomes zeros: the faulting page is poisoned
+ * (UFFDIO_POISON), so the access raises SIGBUS as a failed page-in of a file
+ * mapping does; a failed window is released and woken, so any thread
+ * waiting in it faults again and has its own page read on its own.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "pager.h"
+
+#define RELAXED memory_order_relaxed
+
+static void wake(struct uffd_region *r, uint64_t pg, size_t n)
+{
+	struct uffdio_range w = { (uintptr_t)r->addr + pg * r->pager->psize,
+				  n * r->pager->psize };
+	uffd_ioctl(r->pager->fd, UFFDIO_WAKE, &w);
+}
+
+static void set_state(struct uffd_region *r, uint64_t pg, size_t n, uint8_t st)
+{
+	for (size_t i = 0; i < n; i++)
+		atomic_store(&r->state[pg + i], st);
+}
+
+/* Give pages back (nothing installed) and wake whoever waits on them: they
+ * fault again and are served on their own. */
+static void release(struct uffd_region *r, uint64_t pg, size_t n)
+{
+	set_state(r, pg, n, PG_MISSING);
+	wake(r, pg, n);
+}
+
+size_t pager_install(struct uffd_region *r, uint64_t pg, size_t n, const void *buf, int wp)
+{
+	struct uffd_pager *p = r->pager;
+	const size_t ps = p->psize;
+	size_t done = 0, installed = 0;
+	int existed = 0;
+
+	while (done < n) {
+		uintptr_t dst = (uintptr_t)r->addr + (pg + done) * ps;
+		int64_t out;
+		int ret;
+		if (!buf) {
+			struct uffdio_zeropage z = { .range = { dst, (n - done) * ps } };
+			ret = uffd_ioctl(p->fd, UFFDIO_ZEROPAGE, &z);
+			out = z.zeropage;
+		} else {
+			struct uffdio_copy c = { .dst = dst,
+						 .src = (uintptr_t)buf + done * ps,
+						 .len = (n - done) * ps,
+						 .mode = wp ? UFFDIO_COPY_MODE_WP : 0 };
+			ret = uffd_ioctl(p->fd, UFFDIO_COPY, &c);
+			out = c.copy;
+		}
+		int err = errno;
+		size_t got = out > 0 ? (size_t)out / ps : 0;
+		set_state(r, pg + done, got, PG_PRESENT);
+		done += got;
+		installed += got;
+		if (ret == 0 || done >= n)
+			continue;
+		if (err == EAGAIN)
+			continue;      /* the mapping changed under the COPY: retry */
+		if (err == EEXIST) {
+			/* installed by someone else: nothing to do for it */
+			set_state(r, pg + done, 1, PG_PRESENT);
+			done++;
+			existed = 1;
+			continue;
+		}
+		/* ENOMEM (the user backend's mapping limit), ENOENT...: the
+		 * pages stay missing; their threads fault again. */
+		atomic_fetch_add_explicit(&p->stats.errors, 1, RELAXED);
+		release(r, pg + done, n - done);
+		break;
+	}
+	if (existed)
+		wake(r, pg, n);
+	return installed;
+}
+
+/* A source error for page pg, whose fault is being served: SIGBUS. */
+static void poison(struct pager_thread *t, struct uffd_region *r, uint64_t pg)
+{
+	struct uffd_pager *p = r->pager;
+	struct uffdio_poison ps = { .range = { (uintptr_t)r->addr + pg * p->psize, p->psize } };
+
+	atomic_fetch_add_explicit(&t->stats.errors, 1, RELAXED);
+	if ((p->features & UFFD_FEATURE_POISON) &&
+	    (uffd_ioctl(p->fd, UFFDIO_POISON, &ps) == 0 || errno == EEXIST)) {
+		atomic_store(&r->state[pg], PG_POISONED);
+		return;
+	}
+	/* Without POISON the page cannot be made to fault with SIGBUS; leave
+	 * it missing and wake the thread: it faults again and the read is
+	 * retried. */
+	release(r, pg, 1);
+}
+
+/* The readahead window for a fault on page pg: 0 unless it continues a run. */
+static unsigned window(struct uffd_region *r, uint64_t pg)
+{
+	const unsigned max = r->pager->readahead;
+	unsigned w = 0;
+	int s;
+
+	if (!max)
+		return 0;
+	for (s = 0; s < RA_STREAMS; s++)
+		if (atomic_load_explicit(&r->ra[s].next, RELAXED) == pg)
+			break;
+	if (s < RA_STREAMS) {
+		w = 2 * atomic_load_explicit(&r->ra[s].win, RELAXED);
+		w = w < RA_MIN ? RA_MIN : w > max ? max : w;
+	} else {
+		s = (int)(atomic_fetch_add_explicit(&r->ra_victim, 1, RELAXED) % RA_STREAMS);
+	}
+	/* Not past the region, nor past the source's last page. */
+	uint64_t limit = r->npages - pg - 1;
+	const uint64_t ps = r->pager->psize, size = r->src->size;
+	uint64_t at = r->off + (pg + 1) * ps;
+	uint64_t src_pages = at < size ? (size - at + ps - 1) / ps : 0;
+	if (limit > src_pages)
+		limit = src_pages;
+	if (w > limit)
+		w = (unsigned)limit;
+	/* Claim the window up to the first page someone else has. */
+	unsigned got = 0;
+	while (got < w) {
+		uint8_t want = PG_MISSING;
+		if (!atomic_compare_exchange_strong(&r->state[pg + 1 + got], &want, PG_FILLING))
+			break;
+		got++;
+	}
+	atomic_store_explicit(&r->ra[s].win, got, RELAXED);
+	atomic_store_explicit(&r->ra[s].next, pg + 1 + got, RELAXED);
+	return got;
+}
+
+struct job {
+	struct uffd_region *r;
+	uint64_t pg;
+	unsigned win;
+	int write;
+};
+
+/* Install page pg from buf (in write-back mode, a write fault's page is
+ * installed writable and marked dirty at once). */
+static void install_faulting(struct pager_thread *t, struct job *j, const void *buf, uint64_t t0)
+{
+	struct uffd_region *r = j->r;
+	size_t n;
+
+	/* Counted before the COPY wakes the thread, so that a program that
+	 * sees its page also sees it counted; taken back if it failed. */
+	atomic_fetch_add_explicit(&t->stats.filled, 1, RELAXED);
+	if (r->dirty && j->write) {
+		pthread_mutex_lock(&r->wp_lock);
+		atomic_store(&r->dirty[j->pg], 1);
+		n = pager_install(r, j->pg, 1, buf, 0);
+		pthread_mutex_unlock(&r->wp_lock);
+	} else {
+		n = pager_install(r, j->pg, 1, buf, r->dirty != NULL);
+	}
+	if (n != 1)
+		atomic_fetch_sub_explicit(&t->stats.filled, 1, RELAXED);
+	pager_lat_record(&t->stats, pager_now_ns() - t0);
+}
+
+void pager_fill_faults(struct pager_thread *t, struct fault *f, size_t n, uint64_t t0)
+{
+	struct job jobs[PAGER_BATCH];
+	struct uffd_source_req reqs[PAGER_BATCH];
+	const size_t ps = t->pager->psize;
+	size_t nj = 0, used = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct uffd_region *r = f[i].r;
+		uint8_t want = PG_MISSING;
+		if (!atomic_compare_exchange_strong(&r->state[f[i].page], &want, PG_FILLING)) {
+			atomic_fetch_add_explicit(&t->stats.skipped, 1, RELAXED);
+			continue;
+		}
+		unsigned w = window(r, f[i].page);
+		jobs[nj] = (struct job){ r, f[i].page, w,
+					 !!(f[i].flags & UFFD_PAGEFAULT_FLAG_WRITE) };
+		reqs[nj] = (struct uffd_source_req){ .off = r->off + f[i].page * ps,
+						     .buf = t->buf + used,
+						     .len = (1 + (size_t)w) * ps };
+		used += reqs[nj].len;
+		nj++;
+	}
+	/* Read: consecutive jobs on one source go as one batch; a zero source
+	 * needs no read when ZEROPAGE can install its pages. */
+	for (size_t i = 0; i < nj;) {
+		struct uffd_source *src = jobs[i].r->src;
+		size_t k = i + 1;
+		while (k < nj && jobs[k].r->src == src)
+			k++;
+		if (src->zero && !jobs[i].r->dirty)
+			for (size_t m = i; m < k; m++)
+				reqs[m].result = 0;
+		else
+			uffd_source_read_reqs(src, reqs + i, k - i);
+		i = k;
+	}
+	for (size_t i = 0; i < nj; i++) {
+		struct job *j = &jobs[i];
+		struct uffd_region *r = j->r;
+		const void *buf = (r->src->zero && !r->dirty) ? NULL : reqs[i].buf;
+		if (reqs[i].result == 0) {
+			atomic_fetch_add_explicit(&t->stats.bytes, buf ? reqs[i].len : 0, RELAXED);
+			install_faulting(t, j, buf, t0);
+			if (j->win) {
+				atomic_fetch_add_explicit(&t->stats.filled, j->win, RELAXED);
+				atomic_fetch_add_explicit(&t->stats.read_ahead, j->win, RELAXED);
+				size_t got = pager_install(r, j->pg + 1, j->win,
+							   buf ? (const char *)buf + ps : NULL,
+							   r->dirty != NULL);
+				atomic_fetch_sub_explicit(&t->stats.filled, j->win - got, RELAXED);
+				atomic_fetch_sub_explicit(&t->stats.read_ahead, j->win - got, RELAXED);
+			}
+			continue;
+		}
+		/* The extent failed: the window goes back, the faulting page is
+		 * read on its own once more, and poisoned if that fails too. */
+		if (j->win) {
+			release(r, j->pg + 1, j->win);
+			reqs[i].len = ps;
+			uffd_source_read_reqs(r->src, &reqs[i], 1);
+			if (reqs[i].result == 0) {
+				atomic_fetch_add_explicit(&t->stats.bytes, ps, RELAXED);
+				install_faulting(t, j, reqs[i].buf, t0);
+				continue;
+			}
+		}
+		poison(t, r, j->pg);
+		pager_lat_record(&t->stats, pager_now_ns() - t0);
+	}
+}

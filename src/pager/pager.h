@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pager inside libuffd.
+ *
+ *   source*.c   page sources (source.h): file, zero, callback, by URL
+ *   pager.c     create/destroy: the userfaultfd, its features, the threads
+ *   region.c    map/unmap and finding the region of a fault address
+ *   handler.c   a handler thread: poll, read a batch of messages, dispatch
+ *   fill.c      a missing fault: claim the page and a readahead window,
+ *               read them, COPY the faulting page (woken first), then the
+ *               window in one COPY; a source error poisons the page (SIGBUS)
+ *   writeback.c write-protect faults (dirty tracking) and write-back
+ *   stats.c     counters and the fault-latency histogram
+ */
+#ifndef LIBUFFD_PAGER_PAGER_H
+#define LIBUFFD_PAGER_PAGER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "source.h"
+
+/* Per-page state in a region. */
+#define PG_MISSING  0
+#define PG_FILLING  1             /* claimed by a handler thread */
+#define PG_PRESENT  2
+#define PG_POISONED 3
+
+#define PAGER_BATCH   8           /* messages read at once by a thread */
+#define RA_MIN        4           /* first readahead window of a run, pages */
+#define RA_STREAMS    4           /* sequential runs tracked per region */
+#define LAT_BUCKETS   640
+
+struct ra_stream {
+	_Atomic uint64_t next;    /* the page that continues the run */
+	_Atomic unsigned win;     /* the last window, pages */
+};
+
+struct uffd_region {
+	struct uffd_pager *pager;
+	struct uffd_source *src;
+	char *addr;
+	size_t len, npages;
+	uint64_t off;             /* source offset of addr */
+	_Atomic uint8_t *state;   /* PG_* per page */
+	_Atomic uint8_t *dirty;   /* written since filled / written back (WRITEBACK) */
+	pthread_mutex_t wp_lock;  /* a dirty mark and its protection change together */
+	struct ra_stream ra[RA_STREAMS];
+	_Atomic unsigned ra_victim;
+	struct uffd_region *next;
+};
+
+struct pager_stats {            /* one per handler thread, plus one shared */
+	_Atomic uint64_t faults, skipped, wp_faults, filled, read_ahead, bytes, errors,
+		written;
+	_Atomic uint64_t lat[LAT_BUCKETS];
+};
+
+struct pager_thread {
+	struct uffd_pager *pager;
+	pthread_t tid;
+	char *buf;                /* PAGER_BATCH windows of (1 + readahead) pages */
+	size_t buf_len;
+	struct pager_stats stats;
+};
+
+struct uffd_pager {
+	int fd, stop_fd;
+	enum uffd_backend backend;
+	uint64_t features;
+	unsigned readahead, flags, nthreads;
+	size_t psize;
+	pthread_rwlock_t lock;    /* the region list; handlers hold it shared */
+	struct uffd_region *regions;
+	struct pager_stats stats; /* counted outside handler threads */
+	struct pager_thread *threads;
+};
+
+/* region.c: the region holding addr (lock held shared), or NULL. */
+UFFD_HIDDEN struct uffd_region *pager_region_of(struct uffd_pager *p, uintptr_t addr);
+/* handler.c */
+UFFD_HIDDEN void *pager_handler_main(void *arg);
+/* fill.c: a batch of missing faults (already read; t0 is when). */
+struct fault {
+	struct uffd_region *r;
+	uint64_t page;
+	uint64_t flags;
+};
+UFFD_HIDDEN void pager_fill_faults(struct pager_thread *t, struct fault *f, size_t n,
+				   uint64_t t0);
+/* fill.c: UFFDIO_COPY (or ZEROPAGE) of n pages from buf at page index pg,
+ * waking; wp: install write-protected.  Marks them present; returns the
+ * number of pages this call installed. */
+UFFD_HIDDEN size_t pager_install(struct uffd_region *r, uint64_t pg, size_t n,
+				 const void *buf, int wp);
+/* writeback.c: a write-protect fault on page pg. */
+UFFD_HIDDEN void pager_wp_fault(struct pager_thread *t, struct uffd_region *r, uint64_t pg);
+/* stats.c */
+UFFD_HIDDEN void pager_lat_record(struct pager_stats *s, uint64_t ns);
+UFFD_HIDDEN uint64_t pager_now_ns(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the pager tests (pager-*.c):
+ *   tp_pager()       a pager on this half's backend (skips when it cannot open)
+ *   tp_file()        a temporary file of n pages, page i filled with t_fill seed
+ *                    TP_SEED(i), already unlinked; returns its /proc/self/fd path
+ *   tp_count()       lines of /proc/self/maps (but malloc's heap and, under
+ *                    ASan, its allocator's), entries of /proc/self/fd and
+ *                    /proc/self/task: what a clean teardown must give back
+ *   tp_unmapped()    no page of a range is mapped
+ *   tp_touch()       read (or write) one byte, catching SIGBUS: 1 if it raised
+ *   tp_threads()     run fn(i) on n threads at once and join them
+ */
+#ifndef LIBUFFD_TEST_PAGER_HELP_H
+#define LIBUFFD_TEST_PAGER_HELP_H
+
+#include "harness.h"
+#include "uffd/pager.h"
+
+#define TP_SEED(i) (7000u + (unsigned)(i))
+
+struct uffd_pager *tp_pager(unsigned threads, unsigned readahead, unsigned flags);
+/* Writes the file; path receives "/proc/self/fd/N" (the fd stays open). */
+int tp_file(size_t npages, char *path, size_t pathlen);
+struct tp_counts { int maps, fds, tasks; };
+struct tp_counts tp_count(void);
+/* 1 if no page of [addr, addr+len) is mapped. */
+int tp_unmapped(const void *addr, size_t len);
+/* Access *p (write: store val); returns 1 if SIGBUS was raised (its si_code
+ * in *code), 0 otherwise (a read's byte in *val). */
+int tp_touch(volatile char *p, int write, char *val, int *code);
+void tp_threads(unsigned n, void (*fn)(unsigned i, void *arg), void *arg);
+
+#endif
