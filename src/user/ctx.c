@@ -66,6 +66,20 @@ static bool is(const struct u_ctx *c, const struct stat *st)
 	       c->dev == st->st_dev;
 }
 
+struct u_ctx *u_ctx_of_id(dev_t dev, ino_t ino)
+{
+	const struct stat st = { .st_dev = dev, .st_ino = ino };
+	_Atomic uint64_t *b = buckets[bucket_of(dev, ino)];
+
+	for (int w = 0; w < WORDS; w++)
+		for (uint64_t bits = atomic_load(&b[w]); bits; bits &= bits - 1) {
+			struct u_ctx *c = &u_ctxs[w * 64 + __builtin_ctzll(bits)];
+			if (is(c, &st))
+				return c;
+		}
+	return NULL;
+}
+
 struct u_ctx *u_ctx_of_fd(int fd)
 {
 	struct stat st;
@@ -78,14 +92,7 @@ struct u_ctx *u_ctx_of_fd(int fd)
 		if (i >= 0 && is(&u_ctxs[i], &st))
 			return &u_ctxs[i];
 	}
-	_Atomic uint64_t *b = buckets[bucket_of(st.st_dev, st.st_ino)];
-	for (int w = 0; w < WORDS; w++)
-		for (uint64_t bits = atomic_load(&b[w]); bits; bits &= bits - 1) {
-			struct u_ctx *c = &u_ctxs[w * 64 + __builtin_ctzll(bits)];
-			if (is(c, &st))
-				return c;
-		}
-	return NULL;
+	return u_ctx_of_id(st.st_dev, st.st_ino);
 }
 
 
@@ -205,29 +212,39 @@ static void *monitor(void *arg)
 		struct epoll_event ev[16];
 		int n = epoll_wait(monitor_epoll, ev, 16, -1);
 		for (int i = 0; i < n; i++)
-			u_ctx_release(&u_ctxs[ev[i].data.u32]);
+			if (ev[i].data.u32 == U_SERVE_TAG)
+				u_serve_accept();
+			else
+				u_ctx_release(&u_ctxs[ev[i].data.u32]);
 	}
 	return NULL;
 }
 
 /* After fork() the child's memory is ordinary again, as for a child of a
- * kernel userfaultfd without UFFD_FEATURE_EVENT_FORK.  The inherited fds
- * still answer ioctls; the child has no monitor thread until it opens a new
- * userfaultfd. */
+ * kernel userfaultfd without UFFD_FEATURE_EVENT_FORK.  The contexts stay the
+ * parent's: the child forgets them (and closes its copies of their write
+ * ends), so that its ioctls on the inherited fds go to the parent, which
+ * owns them (remote.c), as the kernel's act on the registering mm.  The
+ * child has no monitor thread until it opens a new userfaultfd. */
 static void child_after_fork(void)
 {
 	u_arena_after_fork();
 	u_range_after_fork();
 	u_trap_after_fork();
 	u_range_drop_ctx(-1);
-	/* A release the parent's monitor was in the middle of: no thread
-	 * here will finish it (and u_ctx_reap() waits for it). */
 	for (int i = 0; i < U_MAX_CTX; i++) {
-		int dead = U_CTX_DEAD;
-		if (atomic_load(&u_ctxs[i].state) == dead)
-			bucket_set(&u_ctxs[i], false);
-		atomic_compare_exchange_strong(&u_ctxs[i].state, &dead, U_CTX_FREE);
+		struct u_ctx *c = &u_ctxs[i];
+		int s = atomic_load(&c->state);
+		if (s == U_CTX_FREE)
+			continue;
+		if (c->out >= 0)
+			sys_close(c->out);
+		c->out = -1;
+		atomic_store(&c->senders, 0);
+		bucket_set(c, false);
+		atomic_store(&c->state, U_CTX_FREE);
 	}
+	u_serve_after_fork();
 	if (monitor_epoll >= 0)
 		sys_close(monitor_epoll);
 	monitor_epoll = -1;
@@ -246,6 +263,9 @@ static void start_monitor(void)
 		monitor_error = errno;
 		return;
 	}
+	/* Other processes that hold our fds reach us through it (serve.c);
+	 * without it they get an error, our own use is unaffected. */
+	u_serve_start(monitor_epoll, U_SERVE_TAG);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
@@ -336,6 +356,10 @@ int uffd_user_open(int flags)
 		uffd_set_why("epoll_ctl: %s", strerror(errno));
 		goto fail;
 	}
+	/* The owner's pid, bound to the open file description: a process that
+	 * receives or inherits the fd finds us by it (wire.h). */
+	struct f_owner_ex owner = { F_OWNER_PID, sys_getpid() };
+	sys_fcntl(sv[0], F_SETOWN_EX, (long)&owner);
 	if (sv[0] < HINTS)
 		atomic_store(&hints[sv[0]], (short)(u_ctx_index(ctx) + 1));
 	return sv[0];
