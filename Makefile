@@ -44,6 +44,9 @@ TLIB_SRC  := $(wildcard test/lib/*.c)
 TLIB_OBJ  := $(TLIB_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC  := $(wildcard test/*.c)
 TEST_BIN  := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
+# C++ programs under test/ (the public headers must compile as C++).
+CXX_TEST_SRC := $(wildcard test/*.cc)
+TEST_BIN  += $(CXX_TEST_SRC:test/%.cc=$(BUILD)/test/%)
 HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h bench/*.h)
 
 all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd
@@ -52,9 +55,15 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-$(BUILD)/libuffd.a: $(LIB_OBJ)
+# The static library exports what the shared one does (src/libuffd.map):
+# its objects linked into one (ld -r), every other global made local.
+LIB_API := $(shell sed -n 's/^[[:space:]]*\(uffd_[a-z0-9_]*\);/\1/p' src/libuffd.map)
+
+$(BUILD)/libuffd.a: $(LIB_OBJ) src/libuffd.map
 	@rm -f $@
-	ar rcs $@ $^
+	$(CC) -r -nostdlib -o $(BUILD)/libuffd-all.o $(LIB_OBJ)
+	objcopy $(LIB_API:%=--keep-global-symbol=%) $(BUILD)/libuffd-all.o
+	ar rcs $@ $(BUILD)/libuffd-all.o
 
 $(BUILD)/libuffd.so: $(LIB_OBJ) src/libuffd.map
 	$(CC) -shared -Wl,-soname,libuffd.so.$(SOVER) -Wl,--version-script=src/libuffd.map \
@@ -68,6 +77,11 @@ $(BUILD)/uffd: $(TOOL_OBJ) $(BUILD)/libuffd.a
 $(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
+
+$(BUILD)/test/%: test/%.cc $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(filter-out -std=gnu11,$(ALLCFLAGS)) -std=gnu++17 -Itest/lib $(LDFLAGS) -o $@ $< \
+		$(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
 
 # The user backend owns SIGSEGV: AddressSanitizer must let it.
 TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \
