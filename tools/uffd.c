@@ -12,6 +12,7 @@ static const struct command {
 } commands[] = {
 	{ "probe", cmd_probe, "which backends work here, their features and ioctls" },
 	{ "bench", cmd_bench, "both backends side by side: fault round trips, throughput" },
+	{ "run", cmd_run, "run a program with its userfaultfds on a chosen backend" },
 };
 
 static int usage(FILE *out)
