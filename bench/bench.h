@@ -12,6 +12,7 @@
  *   wp.c        the write-protect round trip
  *   sparse.c    16 GiB sparse, random touches
  *   postcopy.c  QEMU-postcopy-like throughput
+ *   remote.c    a handler in another process (the fd sent over SCM_RIGHTS)
  *   scenarios.c the table of scenarios
  *
  * A scenario runs one measured round on one backend and fills a sample; it

@@ -11,6 +11,8 @@ int sparse_run(const struct scenario *s, int backend, struct sample *out, char *
 	       size_t errlen);
 int postcopy_run(const struct scenario *s, int backend, struct sample *out, char *err,
 		 size_t errlen);
+int remote_run(const struct scenario *s, int backend, struct sample *out, char *err,
+	       size_t errlen);
 
 #define TOUCH(...) (&(const struct touch_arg){ __VA_ARGS__ })
 #define US "us/fault"
@@ -67,6 +69,10 @@ const struct scenario bench_scenarios[] = {
 	{ "ranges-4000", "the same, 4000 registered ranges", US,
 	  .warmup = true, .arg = TOUCH(.resolve = T_SIGBUS, .threads = 1, .random = true, .ranges = 4000),
 	  .run = touch_run, .extra = { "signals", "eexist" } },
+	{ "remote-copy", "a handler process (fd sent over SCM_RIGHTS) resolving with UFFDIO_COPY",
+	  US, .warmup = true, .arg = (const void *)1, .run = remote_run },
+	{ "remote-wake", "UFFDIO_WAKE from another process, nothing waiting (the channel alone)",
+	  "us/call", .warmup = true, .run = remote_run },
 	{ "sparse", "--count random touches of a --sparse-gib region, handler thread", US,
 	  .run = sparse_run, .extra = { "faults", "maps-lines", "rss-MiB" } },
 	{ "postcopy", "faulting threads, handler threads and a background COPY stream",
