@@ -219,11 +219,17 @@ static void *monitor(void *arg)
 	for (;;) {
 		struct epoll_event ev[16];
 		int n = epoll_wait(monitor_epoll, ev, 16, -1);
+		bool closed = false;
 		for (int i = 0; i < n; i++)
 			if (ev[i].data.u32 == U_SERVE_TAG)
 				u_serve_accept();
 			else
-				u_ctx_release(&u_ctxs[ev[i].data.u32]);
+				closed = true;
+		/* Not the slot the event names: u_ctx_reap() may have released
+		 * that context meanwhile and a new one taken its slot.  Reaping
+		 * releases exactly the contexts whose reader is gone. */
+		if (closed)
+			u_ctx_reap();
 	}
 	return NULL;
 }
