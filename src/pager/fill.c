@@ -37,7 +37,7 @@ static void set_state(struct uffd_region *r, uint64_t pg, size_t n, uint8_t st)
 
 /* Give pages back (nothing installed) and wake whoever waits on them: they
  * fault again and are served on their own. */
-static void release(struct uffd_region *r, uint64_t pg, size_t n)
+void pager_release(struct uffd_region *r, uint64_t pg, size_t n)
 {
 	set_state(r, pg, n, PG_MISSING);
 	wake(r, pg, n);
@@ -85,7 +85,7 @@ size_t pager_install(struct uffd_region *r, uint64_t pg, size_t n, const void *b
 		/* ENOMEM (the user backend's mapping limit), ENOENT...: the
 		 * pages stay missing; their threads fault again. */
 		atomic_fetch_add_explicit(&p->stats.errors, 1, RELAXED);
-		release(r, pg + done, n - done);
+		pager_release(r, pg + done, n - done);
 		break;
 	}
 	if (existed)
@@ -108,7 +108,7 @@ static void poison(struct pager_thread *t, struct uffd_region *r, uint64_t pg)
 	/* Without POISON the page cannot be made to fault with SIGBUS; leave
 	 * it missing and wake the thread: it faults again and the read is
 	 * retried. */
-	release(r, pg, 1);
+	pager_release(r, pg, 1);
 }
 
 /* The readahead window for a fault on page pg: 0 unless it continues a run. */
@@ -193,9 +193,15 @@ void pager_fill_faults(struct pager_thread *t, struct fault *f, size_t n, uint64
 		uint8_t want = PG_MISSING;
 		if (!atomic_compare_exchange_strong(&r->state[f[i].page], &want, PG_FILLING)) {
 			atomic_fetch_add_explicit(&t->stats.skipped, 1, RELAXED);
+			if (want == PG_PREFETCH)   /* the prefetcher has it in flight */
+				atomic_fetch_add_explicit(&t->stats.prefetch_late, 1, RELAXED);
 			continue;
 		}
 		unsigned w = window(r, f[i].page);
+		/* Recorded when claimed: before the fill wakes the thread, so the
+		 * record has the order the workload asked in. */
+		if (atomic_load_explicit(&r->ws, memory_order_acquire))
+			pager_ws_claimed(r, f[i].page, 1 + (size_t)w);
 		jobs[nj] = (struct job){ r, f[i].page, w,
 					 !!(f[i].flags & UFFD_PAGEFAULT_FLAG_WRITE) };
 		reqs[nj] = (struct uffd_source_req){ .off = r->off + f[i].page * ps,
@@ -239,7 +245,7 @@ void pager_fill_faults(struct pager_thread *t, struct fault *f, size_t n, uint64
 		/* The extent failed: the window goes back, the faulting page is
 		 * read on its own once more, and poisoned if that fails too. */
 		if (j->win) {
-			release(r, j->pg + 1, j->win);
+			pager_release(r, j->pg + 1, j->win);
 			reqs[i].len = ps;
 			uffd_source_read_reqs(r->src, &reqs[i], 1);
 			if (reqs[i].result == 0) {
