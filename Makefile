@@ -4,6 +4,7 @@
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
 #   make bench           the benchmarks
 #   make install PREFIX=/usr/local
+#   V=1                  show every command (quiet by default)
 CC      ?= cc
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
@@ -48,32 +49,47 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h)
 
+# Quiet by default (one short line per library or tool object; test
+# programs build silently): V=1 shows every command.
+ifeq ($(V),1)
+Q :=
+SAY := @:
+else
+Q := @
+SAY := @printf '  %-6s %s\n'
+endif
+
 all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -c -o $@ $<
+	$(if $(filter test/%,$<),,$(SAY) CC $<)
+	$(Q)$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 $(BUILD)/libuffd.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(SAY) AR $@
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libuffd.so: $(LIB_OBJ) src/libuffd.map
-	$(CC) -shared -Wl,-soname,libuffd.so.$(SOVER) -Wl,--version-script=src/libuffd.map \
+	$(SAY) LD $@
+	$(Q)$(CC) -shared -Wl,-soname,libuffd.so.$(SOVER) -Wl,--version-script=src/libuffd.map \
 		$(LDFLAGS) -o $(BUILD)/libuffd.so.$(VERSION) $(LIB_OBJ) $(LDLIBS)
-	ln -sf libuffd.so.$(VERSION) $(BUILD)/libuffd.so.$(SOVER)
-	ln -sf libuffd.so.$(VERSION) $@
+	$(Q)ln -sf libuffd.so.$(VERSION) $(BUILD)/libuffd.so.$(SOVER)
+	$(Q)ln -sf libuffd.so.$(VERSION) $@
 
 $(BUILD)/uffd: $(TOOL_OBJ) $(BUILD)/libuffd.a
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
+	$(SAY) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
 
 $(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
+	$(Q)$(CC) $(ALLCFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libuffd.a $(LDLIBS)
+	$(SAY) CC $<
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libuffd.a $(LDLIBS)
 
 # The user backend owns SIGSEGV: AddressSanitizer must let it.
 TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \

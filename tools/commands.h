@@ -3,4 +3,5 @@
 #ifndef UFFD_TOOLS_COMMANDS_H
 #define UFFD_TOOLS_COMMANDS_H
 int cmd_probe(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 #endif

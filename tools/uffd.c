@@ -10,6 +10,7 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "demo", cmd_demo, "restore a memory snapshot lazily with the pager, checked byte for byte" },
 	{ "probe", cmd_probe, "which backends work here, their features and ioctls" },
 };
 
