@@ -33,6 +33,9 @@ UFFD_HIDDEN void uffd_user_reap(void);
  * operations each (libfuse's fuse_ll_ops is the model), tried in order:
  *   kernel       the kernel's userfaultfd, passed through;
  *   user         a user-backend fd whose context lives in this process;
+ *   user remote  a user-backend fd whose context lives in another process
+ *                (received over SCM_RIGHTS, or inherited by fork): the
+ *                owning process executes the request (src/user/remote.c).
  * Both return -errno (never -1 and errno).
  */
 struct uffd_ops {
@@ -47,5 +50,7 @@ struct uffd_ops {
 UFFD_HIDDEN extern const struct uffd_ops uffd_kernel_ops;
 /* Async-signal-safe. */
 UFFD_HIDDEN extern const struct uffd_ops uffd_user_ops;
+/* Not async-signal-safe (it talks to the owning process under a lock). */
+UFFD_HIDDEN extern const struct uffd_ops uffd_remote_ops;
 
 #endif

@@ -10,7 +10,7 @@
 #include "internal.h"
 
 static const struct uffd_ops *const backends[] = {
-	&uffd_kernel_ops, &uffd_user_ops,
+	&uffd_kernel_ops, &uffd_user_ops, &uffd_remote_ops,
 };
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
 

@@ -31,20 +31,24 @@ static int monitor_epoll = -1;
 static pthread_once_t monitor_once = PTHREAD_ONCE_INIT;
 static int monitor_error;
 
+struct u_ctx *u_ctx_of_id(dev_t dev, ino_t ino)
+{
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		struct u_ctx *c = &u_ctxs[i];
+		int s = atomic_load(&c->state);
+		if ((s == U_CTX_OPEN || s == U_CTX_READY) && c->ino == ino && c->dev == dev)
+			return c;
+	}
+	return NULL;
+}
+
 struct u_ctx *u_ctx_of_fd(int fd)
 {
 	struct stat st;
 
 	if (fd < 0 || sys_fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return NULL;
-	for (int i = 0; i < U_MAX_CTX; i++) {
-		struct u_ctx *c = &u_ctxs[i];
-		int s = atomic_load(&c->state);
-		if ((s == U_CTX_OPEN || s == U_CTX_READY) &&
-		    c->ino == st.st_ino && c->dev == st.st_dev)
-			return c;
-	}
-	return NULL;
+	return u_ctx_of_id(st.st_dev, st.st_ino);
 }
 
 /* The fd numbers uffd_user_open() returned. */
@@ -161,21 +165,38 @@ static void *monitor(void *arg)
 		struct epoll_event ev[16];
 		int n = epoll_wait(monitor_epoll, ev, 16, -1);
 		for (int i = 0; i < n; i++)
-			u_ctx_release(&u_ctxs[ev[i].data.u32]);
+			if (ev[i].data.u32 == U_SERVE_TAG)
+				u_serve_accept();
+			else
+				u_ctx_release(&u_ctxs[ev[i].data.u32]);
 	}
 	return NULL;
 }
 
 /* After fork() the child's memory is ordinary again, as for a child of a
- * kernel userfaultfd without UFFD_FEATURE_EVENT_FORK.  The inherited fds
- * still answer ioctls; the child has no monitor thread until it opens a new
- * userfaultfd. */
+ * kernel userfaultfd without UFFD_FEATURE_EVENT_FORK.  The contexts stay the
+ * parent's: the child forgets them (and closes its copies of their write
+ * ends), so that its ioctls on the inherited fds go to the parent, which
+ * owns them (remote.c), as the kernel's act on the registering mm.  The
+ * child has no monitor thread until it opens a new userfaultfd. */
 static void child_after_fork(void)
 {
 	u_arena_after_fork();
 	u_range_after_fork();
 	u_trap_after_fork();
 	u_range_drop_ctx(-1);
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		struct u_ctx *c = &u_ctxs[i];
+		int s = atomic_load(&c->state);
+		if (s == U_CTX_FREE)
+			continue;
+		if (c->out >= 0)
+			sys_close(c->out);
+		c->out = -1;
+		atomic_store(&c->senders, 0);
+		atomic_store(&c->state, U_CTX_FREE);
+	}
+	u_serve_after_fork();
 	if (monitor_epoll >= 0)
 		sys_close(monitor_epoll);
 	monitor_epoll = -1;
@@ -194,6 +215,9 @@ static void start_monitor(void)
 		monitor_error = errno;
 		return;
 	}
+	/* Other processes that hold our fds reach us through it (serve.c);
+	 * without it they get an error, our own use is unaffected. */
+	u_serve_start(monitor_epoll, U_SERVE_TAG);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
@@ -282,6 +306,10 @@ int uffd_user_open(int flags)
 		uffd_set_why("epoll_ctl: %s", strerror(errno));
 		goto fail;
 	}
+	/* The owner's pid, bound to the open file description: a process that
+	 * receives or inherits the fd finds us by it (wire.h). */
+	struct f_owner_ex owner = { F_OWNER_PID, sys_getpid() };
+	sys_fcntl(sv[0], F_SETOWN_EX, (long)&owner);
 	if (sv[0] < HINTS)
 		atomic_store(&hints[sv[0]], 1);
 	return sv[0];

@@ -208,7 +208,7 @@ int u_fill_finish(int ctx, uintptr_t dst, size_t len, int64_t ret, bool wake,
 	return (size_t)ret == len ? 0 : -EAGAIN;
 }
 
-int u_copy(struct u_ctx *ctx, struct uffdio_copy *a, int64_t *result)
+int u_copy_check(const struct uffdio_copy *a)
 {
 	int err = u_validate_range(a->src, a->len, false);
 
@@ -216,6 +216,13 @@ int u_copy(struct u_ctx *ctx, struct uffdio_copy *a, int64_t *result)
 		err = u_validate_range(a->dst, a->len, true);
 	if (!err && (a->mode & ~(UFFDIO_COPY_MODE_DONTWAKE | UFFDIO_COPY_MODE_WP)))
 		err = -EINVAL;
+	return err;
+}
+
+int u_copy(struct u_ctx *ctx, struct uffdio_copy *a, int64_t *result)
+{
+	int err = u_copy_check(a);
+
 	if (err)
 		return err;
 	int64_t ret = mfill(a->dst, (const char *)(uintptr_t)a->src, a->len, OP_COPY,

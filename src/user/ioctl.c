@@ -25,7 +25,7 @@ static void copy_bytes(volatile char *to, const volatile char *from, size_t len)
 		to[i] = from[i];
 }
 
-static int guarded_copy(void *to, const void *from, size_t len)
+int u_guarded_copy(void *to, const void *from, size_t len)
 {
 	sigjmp_buf jb;
 
@@ -43,12 +43,12 @@ static int guarded_copy(void *to, const void *from, size_t len)
 
 static int copy_in(void *to, const void *from, size_t len)
 {
-	return guarded_copy(to, from, len);
+	return u_guarded_copy(to, from, len);
 }
 
 static int copy_out(void *to, const void *from, size_t len)
 {
-	return guarded_copy(to, from, len);
+	return u_guarded_copy(to, from, len);
 }
 
 int u_validate_range(uint64_t start, uint64_t len, bool aligned_start)

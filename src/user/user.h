@@ -60,6 +60,16 @@ extern struct u_ctx u_ctxs[U_MAX_CTX];
 
 /* The live context whose program-side fd is fd, or NULL. Async-signal-safe. */
 struct u_ctx *u_ctx_of_fd(int fd);
+/* The live context whose pipe is (dev, ino), or NULL. */
+struct u_ctx *u_ctx_of_id(dev_t dev, ino_t ino);
+
+/* ---- serving our contexts to other processes (serve.c; wire.h) ---- */
+#define U_SERVE_TAG 0xfffffffu   /* the service pipe's tag in the monitor's epoll */
+/* Open the service pipe and watch it from epoll_fd: 0 or -errno. */
+int u_serve_start(int epoll_fd, uint32_t tag);
+/* The service pipe is readable: start a thread per new client. */
+void u_serve_accept(void);
+void u_serve_after_fork(void);
 /* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
  * -errno.  Async-signal-safe. */
 int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);
@@ -212,6 +222,11 @@ int u_wake_ioctl(struct u_ctx *ctx, struct uffdio_range *arg);
  * progress, or the error. */
 int u_fill_finish(int ctx, uintptr_t dst, size_t len, int64_t ret, bool wake,
 		  int64_t *result);
+/* UFFDIO_COPY's argument checks, before any page is touched: 0 or -EINVAL. */
+int u_copy_check(const struct uffdio_copy *a);
+/* Copy len bytes from or to the caller's memory: 0, or -EFAULT where the
+ * kernel's copy_from_user()/copy_to_user() would fail.  Async-signal-safe. */
+int u_guarded_copy(void *to, const void *from, size_t len);
 /* The kernel's validate_range(): 0 or -EINVAL. */
 int u_validate_range(uint64_t start, uint64_t len, bool aligned_start);
 
