@@ -45,6 +45,9 @@ TLIB_SRC  := $(wildcard test/lib/*.c)
 TLIB_OBJ  := $(TLIB_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC  := $(wildcard test/*.c)
 TEST_BIN  := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
+# C++ programs under test/ (the public headers must compile as C++).
+CXX_TEST_SRC := $(wildcard test/*.cc)
+TEST_BIN  += $(CXX_TEST_SRC:test/%.cc=$(BUILD)/test/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h)
@@ -66,10 +69,16 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 	$(if $(filter test/%,$<),,$(SAY) CC $<)
 	$(Q)$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-$(BUILD)/libuffd.a: $(LIB_OBJ)
+# The static library exports what the shared one does (src/libuffd.map):
+# its objects linked into one (ld -r), every other global made local.
+LIB_API := $(shell sed -n 's/^[[:space:]]*\(uffd_[a-z0-9_]*\);/\1/p' src/libuffd.map)
+
+$(BUILD)/libuffd.a: $(LIB_OBJ) src/libuffd.map
 	@rm -f $@
 	$(SAY) AR $@
-	$(Q)ar rcs $@ $^
+	$(Q)$(CC) -r -nostdlib -o $(BUILD)/libuffd-all.o $(LIB_OBJ)
+	$(Q)objcopy $(LIB_API:%=--keep-global-symbol=%) $(BUILD)/libuffd-all.o
+	$(Q)ar rcs $@ $(BUILD)/libuffd-all.o
 
 $(BUILD)/libuffd.so: $(LIB_OBJ) src/libuffd.map
 	$(SAY) LD $@
@@ -85,6 +94,11 @@ $(BUILD)/uffd: $(TOOL_OBJ) $(BUILD)/libuffd.a
 $(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALLCFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
+
+$(BUILD)/test/%: test/%.cc $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CXX) $(filter-out -std=gnu11,$(ALLCFLAGS)) -std=gnu++17 -Itest/lib $(LDFLAGS) -o $@ $< \
+		$(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -271,10 +271,18 @@ struct uffdio_move {
 /* Every feature bit this ABI names (Linux 6.18 reports exactly these). */
 #define LIBUFFD_ABI_FEATURES ((__u64)0x1ffff)
 
-/* Layouts, checked against the kernel's. */
+/* Layouts, checked against the kernel's (C11 _Static_assert, C++11
+ * static_assert; a C++ compiler older than that checks nothing). */
+#if !defined(__cplusplus)
+#define LIBUFFD_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#elif __cplusplus >= 201103L
+#define LIBUFFD_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define LIBUFFD_STATIC_ASSERT(c, m) typedef int libuffd_abi_unchecked
+#endif
 #define LIBUFFD_ABI_CHECK(t, f, off) \
-	_Static_assert(__builtin_offsetof(t, f) == (off), #t "." #f)
-_Static_assert(sizeof(struct uffd_msg) == 32, "uffd_msg");
+	LIBUFFD_STATIC_ASSERT(__builtin_offsetof(t, f) == (off), #t "." #f)
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffd_msg) == 32, "uffd_msg");
 LIBUFFD_ABI_CHECK(struct uffd_msg, event, 0);
 LIBUFFD_ABI_CHECK(struct uffd_msg, reserved1, 1);
 LIBUFFD_ABI_CHECK(struct uffd_msg, reserved2, 2);
@@ -288,39 +296,40 @@ LIBUFFD_ABI_CHECK(struct uffd_msg, arg.remap.to, 16);
 LIBUFFD_ABI_CHECK(struct uffd_msg, arg.remap.len, 24);
 LIBUFFD_ABI_CHECK(struct uffd_msg, arg.remove.start, 8);
 LIBUFFD_ABI_CHECK(struct uffd_msg, arg.remove.end, 16);
-_Static_assert(sizeof(struct uffdio_api) == 24, "uffdio_api");
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffdio_api) == 24, "uffdio_api");
 LIBUFFD_ABI_CHECK(struct uffdio_api, api, 0);
 LIBUFFD_ABI_CHECK(struct uffdio_api, features, 8);
 LIBUFFD_ABI_CHECK(struct uffdio_api, ioctls, 16);
-_Static_assert(sizeof(struct uffdio_range) == 16, "uffdio_range");
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffdio_range) == 16, "uffdio_range");
 LIBUFFD_ABI_CHECK(struct uffdio_range, start, 0);
 LIBUFFD_ABI_CHECK(struct uffdio_range, len, 8);
-_Static_assert(sizeof(struct uffdio_register) == 32, "uffdio_register");
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffdio_register) == 32, "uffdio_register");
 LIBUFFD_ABI_CHECK(struct uffdio_register, mode, 16);
 LIBUFFD_ABI_CHECK(struct uffdio_register, ioctls, 24);
-_Static_assert(sizeof(struct uffdio_copy) == 40, "uffdio_copy");
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffdio_copy) == 40, "uffdio_copy");
 LIBUFFD_ABI_CHECK(struct uffdio_copy, dst, 0);
 LIBUFFD_ABI_CHECK(struct uffdio_copy, src, 8);
 LIBUFFD_ABI_CHECK(struct uffdio_copy, len, 16);
 LIBUFFD_ABI_CHECK(struct uffdio_copy, mode, 24);
 LIBUFFD_ABI_CHECK(struct uffdio_copy, copy, 32);
-_Static_assert(sizeof(struct uffdio_zeropage) == 32, "uffdio_zeropage");
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffdio_zeropage) == 32, "uffdio_zeropage");
 LIBUFFD_ABI_CHECK(struct uffdio_zeropage, mode, 16);
 LIBUFFD_ABI_CHECK(struct uffdio_zeropage, zeropage, 24);
-_Static_assert(sizeof(struct uffdio_writeprotect) == 24, "uffdio_writeprotect");
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffdio_writeprotect) == 24, "uffdio_writeprotect");
 LIBUFFD_ABI_CHECK(struct uffdio_writeprotect, mode, 16);
-_Static_assert(sizeof(struct uffdio_continue) == 32, "uffdio_continue");
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffdio_continue) == 32, "uffdio_continue");
 LIBUFFD_ABI_CHECK(struct uffdio_continue, mode, 16);
 LIBUFFD_ABI_CHECK(struct uffdio_continue, mapped, 24);
-_Static_assert(sizeof(struct uffdio_poison) == 32, "uffdio_poison");
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffdio_poison) == 32, "uffdio_poison");
 LIBUFFD_ABI_CHECK(struct uffdio_poison, mode, 16);
 LIBUFFD_ABI_CHECK(struct uffdio_poison, updated, 24);
-_Static_assert(sizeof(struct uffdio_move) == 40, "uffdio_move");
+LIBUFFD_STATIC_ASSERT(sizeof(struct uffdio_move) == 40, "uffdio_move");
 LIBUFFD_ABI_CHECK(struct uffdio_move, dst, 0);
 LIBUFFD_ABI_CHECK(struct uffdio_move, src, 8);
 LIBUFFD_ABI_CHECK(struct uffdio_move, len, 16);
 LIBUFFD_ABI_CHECK(struct uffdio_move, mode, 24);
 LIBUFFD_ABI_CHECK(struct uffdio_move, move, 32);
 #undef LIBUFFD_ABI_CHECK
+#undef LIBUFFD_STATIC_ASSERT
 
 #endif /* LIBUFFD_ABI_H */
