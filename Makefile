@@ -1,5 +1,5 @@
 # libuffd — plain GNU Make.
-#   make                 build/libuffd.a, build/libuffd.so, build/uffd
+#   make                 build/libuffd.a, build/libuffd.so, build/uffd, build/libuffd-preload.so
 #   make test            build and run the suite (make tests: only build it)
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
 #   make bench           the benchmarks
@@ -49,6 +49,15 @@ TEST_BIN  := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 CXX_TEST_SRC := $(wildcard test/*.cc)
 TEST_BIN  += $(CXX_TEST_SRC:test/%.cc=$(BUILD)/test/%)
 BENCH_SRC := $(wildcard bench/*.c)
+# The LD_PRELOAD shim and the unmodified programs the tests run under it are
+# built without sanitizers in every build: a sanitizer runtime cannot be
+# preloaded into a program that was not built with it.
+PRELOAD_SRC := $(LIB_SRC) $(wildcard src/preload/*.c)
+PLAIN_OBJ := $(if $(SAN),obj-plain,obj)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/$(PLAIN_OBJ)/%.o)
+PROG_SRC  := $(wildcard test/prog/*.c)
+PROG_BIN  := $(PROG_SRC:test/prog/%.c=$(BUILD)/prog/%)
+PLAINCFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -pthread -Iinclude -D_GNU_SOURCE
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h)
 
@@ -62,7 +71,7 @@ Q := @
 SAY := @printf '  %-6s %s\n'
 endif
 
-all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd
+all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd $(BUILD)/libuffd-preload.so
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -87,6 +96,20 @@ $(BUILD)/libuffd.so: $(LIB_OBJ) src/libuffd.map
 	$(Q)ln -sf libuffd.so.$(VERSION) $(BUILD)/libuffd.so.$(SOVER)
 	$(Q)ln -sf libuffd.so.$(VERSION) $@
 
+$(BUILD)/obj-plain/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(SAY) CC $< "(preload)"
+	$(Q)$(CC) $(PLAINCFLAGS) -c -o $@ $<
+
+$(BUILD)/libuffd-preload.so: $(PRELOAD_OBJ) src/preload/preload.map
+	$(SAY) LD $@
+	$(Q)$(CC) -shared -Wl,--version-script=src/preload/preload.map -o $@ $(PRELOAD_OBJ) -pthread -ldl
+
+# Programs written as real userfaultfd clients (only <linux/userfaultfd.h>).
+$(BUILD)/prog/%: test/prog/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -pthread -o $@ $< -pthread
+
 $(BUILD)/uffd: $(TOOL_OBJ) $(BUILD)/libuffd.a
 	$(SAY) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
@@ -110,9 +133,9 @@ TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	TSAN_OPTIONS=report_signal_unsafe=0:handle_segv=0:handle_sigbus=0:die_after_fork=0:suppressions=$(CURDIR)/test/tsan.supp
 
-tests: all $(TEST_BIN) $(BENCH_BIN)
+tests: all $(TEST_BIN) $(PROG_BIN) $(BENCH_BIN)
 
-test: all $(TEST_BIN)
+test: all $(TEST_BIN) $(PROG_BIN)
 	@$(TEST_ENV) test/run.sh $(BUILD)/test
 
 bench: all $(BENCH_BIN)
@@ -131,6 +154,7 @@ install: all
 	install -m 755 $(BUILD)/libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd.so.$(SOVER)
 	ln -sf libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd.so
+	install -m 755 $(BUILD)/libuffd-preload.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/uffd $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' libuffd.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libuffd.pc

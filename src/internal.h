@@ -23,6 +23,8 @@ UFFD_HIDDEN const char *uffd_user_mechanism(void);
 /* 1 if fd's number was handed out by the user backend (it may have been
  * closed and reused since): only those numbers need checking at each ioctl. */
 UFFD_HIDDEN int uffd_user_hinted(int fd);
+/* fd may now be a user-backend fd too (the shim saw it dup'ed from one). */
+UFFD_HIDDEN void uffd_user_hint(int fd);
 /* Release now the user-backend contexts whose fd is closed (else the
  * monitor thread does it soon after the close): a caller that closed its
  * uffd and must leave no fd behind calls this. */

@@ -12,6 +12,9 @@
  * the shim interposes it for SYS_userfaultfd.  So every call that the shim
  * (or a sanitizer's interceptor) may catch goes straight to the kernel here.
  * Calls nobody interposes (sched_yield, sysconf, pthread_*) stay in libc.
+ * src/pager/ is a client of the API and uses the C library as any program
+ * does (under the shim its munmap of a registered region is an UNMAP event,
+ * as with the kernel's userfaultfd).
  *
  * Each sys_X() has the C library's calling convention (-1 and errno, or
  * MAP_FAILED), so the code written against libc reads the same; sys_call*()

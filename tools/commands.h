@@ -4,4 +4,5 @@
 #define UFFD_TOOLS_COMMANDS_H
 int cmd_probe(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 #endif

@@ -12,6 +12,7 @@ static const struct command {
 } commands[] = {
 	{ "demo", cmd_demo, "restore a memory snapshot lazily with the pager, checked byte for byte" },
 	{ "probe", cmd_probe, "which backends work here, their features and ioctls" },
+	{ "run", cmd_run, "run a program with its userfaultfds on a chosen backend" },
 };
 
 static int usage(FILE *out)

@@ -60,6 +60,12 @@ int uffd_user_hinted(int fd)
 	return fd >= HINTS || (fd >= 0 && atomic_load_explicit(&hints[fd], memory_order_relaxed));
 }
 
+void uffd_user_hint(int fd)
+{
+	if (fd >= 0 && fd < HINTS)
+		atomic_store_explicit(&hints[fd], 1, memory_order_relaxed);
+}
+
 static int send_msg(struct u_ctx *ctx, const struct uffd_msg *msg)
 {
 	for (;;) {

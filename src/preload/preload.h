@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The LD_PRELOAD shim (build/libuffd-preload.so): unmodified userfaultfd
+ * programs on libuffd's backends.  One file per concern:
+ *
+ *   real.c     the C library's own functions (dlsym RTLD_NEXT), the backend
+ *              the shim was asked for (UFFD_BACKEND), resolved at load
+ *   create.c   syscall(SYS_userfaultfd), userfaultfd(), open of
+ *              /dev/userfaultfd and USERFAULTFD_IOC_NEW
+ *   ioctl.c    ioctl(2) on a userfaultfd
+ *   fdio.c     read, readv, poll, ppoll on a user-backend userfaultfd, with the
+ *              kernel's rules; close, dup2, dup3 (a closed fd releases its
+ *              context at once)
+ *
+ * In kernel mode every interposer passes straight through.  libuffd itself
+ * never comes through here: its system calls are raw (src/sys.h).
+ */
+#ifndef LIBUFFD_PRELOAD_H
+#define LIBUFFD_PRELOAD_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "../user/user.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+/* What `uffd run --backend` (UFFD_BACKEND in the environment) asked for;
+ * unset means auto. */
+extern enum uffd_backend shim_backend;
+
+/* The C library's functions that the shim interposes. */
+struct shim_real {
+	long (*syscall)(long, ...);
+	int (*open)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	int (*ioctl)(int, unsigned long, ...);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+	int (*close)(int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*fcntl)(int, int, ...);
+	int (*dup3)(int, int, int);
+};
+extern struct shim_real shim_real;
+/* Resolve shim_real (done at load; again is harmless). */
+void shim_resolve(void);
+
+/* A new userfaultfd for the program, on shim_backend: fd or -1 and errno,
+ * with the kernel's flag rules (create.c). */
+int shim_userfaultfd(int flags);
+
+/* /dev/userfaultfd stand-ins handed out where the device cannot be used
+ * (create.c): is fd one, and forget it once closed. */
+int shim_is_device(int fd);
+void shim_forget_fd(int fd);
+int shim_device_ioctl(int fd, unsigned long request, void *arg);
+
+/* ioctl(2) on any fd, as the interposer does it (ioctl.c). */
+int shim_ioctl(int fd, unsigned long request, void *arg);
+/* read(2) and close(2) as the interposers do them (fdio.c). */
+ssize_t shim_read(int fd, void *buf, size_t count);
+int shim_close(int fd);
+
+#endif
