@@ -21,10 +21,11 @@ static char *guest;
 static int snap;
 
 /* The handler: serve NPAGES faults, report how many, exit. */
-static int handler(int sock)
+static int handler(int sock, void *arg)
 {
 	char *buf = t_map(t_page);
 	uintptr_t base;
+	(void)arg;
 	int fd = pfd_recv(sock);
 
 	if (fd < 0 || read(sock, &base, sizeof(base)) != sizeof(base))
@@ -76,25 +77,14 @@ static void *toucher(void *arg)
 
 static void one(const char *what, int flags)
 {
-	int sv[2];
 	int mfd = orc_memfd(NPAGES * t_page);
 	guest = orc_mmap(NPAGES * t_page, PROT_READ | PROT_WRITE, flags, mfd);
 
-	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	T_ASSERT(pid >= 0);
-	if (pid == 0) {
-		close(sv[0]);
-		_exit(handler(sv[1]));
-	}
-	close(sv[1]);
-	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, 0);
-	t_register(fd, guest, NPAGES * t_page, UFFDIO_REGISTER_MODE_MISSING);
+	int sock;
+	pid_t pid = pfd_fork(handler, NULL, &sock);
 	uintptr_t base = (uintptr_t)guest;
-	T_ASSERT(pfd_send(sv[0], fd) == 0);
-	T_ASSERT(write(sv[0], &base, sizeof(base)) == sizeof(base));
-	close(fd);   /* the handler holds the only reference now */
+	pfd_hand_over(sock, guest, NPAGES * t_page);
+	T_ASSERT(write(sock, &base, sizeof(base)) == sizeof(base));
 
 	pthread_t th[NTHREADS];
 	long bad = 0;
@@ -106,7 +96,7 @@ static void one(const char *what, int flags)
 		bad += (long)r;
 	}
 	int served = -1;
-	T_EXPECT(read(sv[0], &served, sizeof(served)) == sizeof(served));
+	T_EXPECT(read(sock, &served, sizeof(served)) == sizeof(served));
 	int status;
 	T_ASSERT(waitpid(pid, &status, 0) == pid);
 	T_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -125,7 +115,7 @@ static void one(const char *what, int flags)
 	munmap(want, t_page);
 	munmap(guest, NPAGES * t_page);
 	close(mfd);
-	close(sv[0]);
+	close(sock);
 }
 
 static void scenario(void)

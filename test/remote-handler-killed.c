@@ -14,8 +14,9 @@
 #include "oracle.h"
 #include "passfd.h"
 
-static int handler(int sock)
+static int handler(int sock, void *arg)
 {
+	(void)arg;
 	int fd = pfd_recv(sock);
 	struct uffd_msg m;
 
@@ -30,27 +31,16 @@ static int handler(int sock)
 
 static void scenario(void)
 {
-	int sv[2];
 	char *mem = t_map(4 * t_page);
 
-	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	T_ASSERT(pid >= 0);
-	if (pid == 0) {
-		close(sv[0]);
-		_exit(handler(sv[1]));
-	}
-	close(sv[1]);
-	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, 0);
-	t_register(fd, mem, 4 * t_page, UFFDIO_REGISTER_MODE_MISSING);
-	T_ASSERT(pfd_send(sv[0], fd) == 0);
-	close(fd);
+	int sock;
+	pid_t pid = pfd_fork(handler, NULL, &sock);
+	pfd_hand_over(sock, mem, 4 * t_page);
 
 	struct orc_toucher t;
 	orc_touch_start(&t, mem + t_page + 5, 0, 0);
 	char got;
-	T_ASSERT(read(sv[0], &got, 1) == 1);   /* the handler has the message */
+	T_ASSERT(read(sock, &got, 1) == 1);   /* the handler has the message */
 	T_ASSERT(kill(pid, SIGKILL) == 0);
 	int status;
 	T_ASSERT(waitpid(pid, &status, 0) == pid);
@@ -60,6 +50,6 @@ static void scenario(void)
 	T_EXPECT_EQ(v, 0);
 	mem[2 * t_page] = 7;
 	T_OBS("another page is ordinary memory: %d %d", mem[2 * t_page], mem[3 * t_page]);
-	close(sv[0]);
+	close(sock);
 }
 T_MAIN("remote-handler-killed", scenario)

@@ -20,7 +20,7 @@ struct result {
 	int ret, err;
 };
 
-static int handler(int sock, char *src)
+static int handler(int sock, void *src)
 {
 	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
 		return 2;
@@ -38,31 +38,20 @@ static int handler(int sock, char *src)
 
 static void scenario(void)
 {
-	int sv[2];
 	char *mem = t_map(2 * t_page);
 	char *src = t_map(t_page);
 
 	if (geteuid() != 0)
 		t_skip("needs root to drop a handler to nobody");
 	memset(src, 0x42, t_page);
-	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	T_ASSERT(pid >= 0);
-	if (pid == 0) {
-		close(sv[0]);
-		_exit(handler(sv[1], src));
-	}
-	close(sv[1]);
-	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, 0);
-	t_register(fd, mem, 2 * t_page, UFFDIO_REGISTER_MODE_MISSING);
-	T_ASSERT(pfd_send(sv[0], fd) == 0);
-	close(fd);
+	int sock;
+	pid_t pid = pfd_fork(handler, src, &sock);
+	pfd_hand_over(sock, mem, 2 * t_page);
 
 	struct orc_toucher t;
 	orc_touch_start(&t, mem + 5, 0, 0);
 	struct result r = { -2, 0 };
-	T_EXPECT(read(sv[0], &r, sizeof(r)) == sizeof(r));
+	T_EXPECT(read(sock, &r, sizeof(r)) == sizeof(r));
 	int status;
 	T_ASSERT(waitpid(pid, &status, 0) == pid);
 	T_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -77,6 +66,6 @@ static void scenario(void)
 		T_EXPECT_EQ(v, 0);
 	}
 	T_OBS("neither process hung; the handler exited %d", WIFEXITED(status));
-	close(sv[0]);
+	close(sock);
 }
 T_MAIN("remote-other-user", scenario)

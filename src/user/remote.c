@@ -148,19 +148,6 @@ static int write_all(int fd, struct iovec *iov, int n)
 	return ret;
 }
 
-static int read_all(int fd, void *buf, size_t len)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t n = sys_read(fd, (char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static void chan_close(struct chan *c)
 {
 	int *fds[] = { &c->req_w, &c->rep_r, &c->pidfd };
@@ -289,7 +276,10 @@ static int forward(struct chan *c, const struct stat *st, unsigned long request,
 	rq.datalen = datalen;
 	memcpy(rq.arg, arg, argsize);
 	struct iovec iov[2] = { { &rq, sizeof(rq) }, { (void *)data, datalen } };
-	if (write_all(c->req_w, iov, datalen ? 2 : 1) || read_all(c->rep_r, rep, sizeof(*rep)) ||
+	/* The owner answers within a fill's time: looking for the reply for a
+	 * while before sleeping on it saves a cross-CPU wake-up. */
+	if (write_all(c->req_w, iov, datalen ? 2 : 1) || u_wait_readable(c->rep_r, U_CHAN_SPIN_NS) ||
+	    u_io_full(c->rep_r, rep, sizeof(*rep), false) ||
 	    rep->argsize != argsize) {
 		chan_close(c);
 		return -ESRCH;

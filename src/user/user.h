@@ -70,6 +70,12 @@ int u_serve_start(int epoll_fd, uint32_t tag);
 /* The service pipe is readable: start a thread per new client. */
 void u_serve_accept(void);
 void u_serve_after_fork(void);
+/* Wait until fd is readable (or hung up), polling it for spin_ns first
+ * with the CPU yielded between looks: 0, or -1 with errno. */
+#define U_CHAN_SPIN_NS 50000   /* as long as a faulting thread polls (wait.c) */
+int u_wait_readable(int fd, long spin_ns);
+/* read(2) (wr false) or write(2) all of len bytes: 0, or -1 (errno; EOF). */
+int u_io_full(int fd, void *buf, size_t len, bool wr);
 /* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
  * -errno.  Async-signal-safe. */
 int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);

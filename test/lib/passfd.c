@@ -3,6 +3,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+#include "harness.h"
 #include "passfd.h"
 
 int pfd_send(int sock, int fd)
@@ -44,4 +46,30 @@ int pfd_recv(int sock)
 	int fd;
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;
+}
+
+pid_t pfd_fork(int (*fn)(int sock, void *arg), void *arg, int *sock)
+{
+	int sv[2];
+
+	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(fn(sv[1], arg));
+	}
+	close(sv[1]);
+	*sock = sv[0];
+	return pid;
+}
+
+void pfd_hand_over(int sock, void *mem, size_t len)
+{
+	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, 0);
+
+	t_register(fd, mem, len, UFFDIO_REGISTER_MODE_MISSING);
+	T_ASSERT(pfd_send(sock, fd) == 0);
+	close(fd);
 }

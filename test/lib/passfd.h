@@ -10,4 +10,16 @@ int pfd_send(int sock, int fd);
 /* Receive one fd from sock (close-on-exec): the fd, or -1 (errno; 0 at EOF). */
 int pfd_recv(int sock);
 
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Fork a handler process that runs fn(sock, arg) and exits with its return
+ * value; the parent gets its end of the unix socket pair in *sock.  Fatal
+ * on failure. */
+pid_t pfd_fork(int (*fn)(int sock, void *arg), void *arg, int *sock);
+/* As a VMM does: open a userfaultfd on this half's backend, register
+ * [mem, mem+len) MISSING, send the fd to the handler over sock and close it
+ * here (the handler then holds the only reference).  Fatal on failure. */
+void pfd_hand_over(int sock, void *mem, size_t len);
+
 #endif
