@@ -11,29 +11,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "uffd.h"
-
-#if defined(__x86_64__)
-#define THIS_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define THIS_ARCH AUDIT_ARCH_AARCH64
-#endif
+#include "sandbox.h"
 
 #define NAME "kernel-open-fallback"
 
@@ -56,28 +46,9 @@ static void skip(const char *why)
 /* Refuse userfaultfd(2) with err, as a container's seccomp profile does. */
 static void block_syscall(int err)
 {
-#ifdef THIS_ARCH
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, THIS_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_userfaultfd, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
-		skip("cannot install a seccomp filter");
-	errno = 0;
-	if (syscall(__NR_userfaultfd, 0) != -1 || errno != err)
-		skip("the seccomp filter did not take");
-#else
-	(void)err;
-	skip("no seccomp audit arch known for this architecture");
-#endif
+	const char *why = sb_refuse_userfaultfd(err);
+	if (why)
+		skip(why);
 }
 
 enum device { DEV_NULL, DEV_ABSENT };
@@ -85,11 +56,9 @@ enum device { DEV_NULL, DEV_ABSENT };
 /* Make /dev/userfaultfd useless in a private mount namespace. */
 static void hide_device(enum device how)
 {
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		skip("cannot make a private mount namespace (not root?)");
-	if (how == DEV_NULL ? mount("/dev/null", "/dev/userfaultfd", NULL, MS_BIND, NULL)
-			    : mount("none", "/dev", "tmpfs", 0, NULL))
-		skip("cannot hide /dev/userfaultfd");
+	const char *why = sb_hide_device(how == DEV_ABSENT);
+	if (why)
+		skip(why);
 }
 
 /* The device path is reachable: as root, it is in this test. */

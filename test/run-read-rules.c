@@ -11,7 +11,7 @@
 
 static void scenario(void)
 {
-	tr_prog("read-rules", NULL);
+	tr_prog(NULL, "read-rules", NULL);
 }
 
 T_MAIN("run-read-rules", scenario)

@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include "preload.h"
 
@@ -57,15 +59,31 @@ static int is_device_path(int dirfd, const char *path)
 	return path && !strcmp(path, "/dev/userfaultfd");
 }
 
+/* The kernel's device is a misc character device (major 10); a container
+ * may have put something else there (/dev/null bound over it). */
+static int is_misc_device(int fd)
+{
+	struct stat st;
+
+	return sys_fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 10;
+}
+
 static int open_device(int dirfd, const char *path, int flags, mode_t mode)
 {
 	if (shim_backend != UFFD_BACKEND_USER) {
+		const int saved = errno;
 		int fd = (int)sys_ret(sys_call4(SYS_openat, dirfd, path, flags, mode));
-		if (fd >= 0 || shim_backend == UFFD_BACKEND_KERNEL)
+		if (shim_backend == UFFD_BACKEND_KERNEL)
 			return fd;
-		if (errno != ENOENT && errno != EACCES && errno != EPERM &&
-		    errno != ENXIO && errno != ENODEV)
+		if (fd >= 0 && is_misc_device(fd))
 			return fd;
+		if (fd >= 0) {
+			sys_close(fd);
+		} else if (errno != ENOENT && errno != EACCES && errno != EPERM &&
+			   errno != ENXIO && errno != ENODEV) {
+			return fd;
+		}
+		errno = saved;
 	}
 	int fd = sys_open("/dev/null", O_RDWR | (flags & O_CLOEXEC));
 	if (fd < 0)

@@ -8,6 +8,8 @@
  *   create.c   syscall(SYS_userfaultfd), userfaultfd(), open of
  *              /dev/userfaultfd and USERFAULTFD_IOC_NEW
  *   ioctl.c    ioctl(2) on a userfaultfd
+ *   signal.c   sigaction, signal & co. for SIGSEGV (libuffd's handler stays,
+ *              the program's is chained); SIGSEGV never blocked
  *   fdio.c     read, readv, poll, ppoll on a user-backend userfaultfd, with the
  *              kernel's rules; close, dup2, dup3 (a closed fd releases its
  *              context at once)
@@ -46,6 +48,9 @@ struct shim_real {
 	int (*dup)(int);
 	int (*dup2)(int, int);
 	int (*fcntl)(int, int, ...);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
+	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
 	int (*dup3)(int, int, int);
 };
 extern struct shim_real shim_real;

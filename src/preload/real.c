@@ -31,6 +31,9 @@ void shim_resolve(void)
 	RESOLVE(dup);
 	RESOLVE(dup2);
 	RESOLVE(fcntl);
+	RESOLVE(sigaction);
+	RESOLVE(sigprocmask);
+	RESOLVE(pthread_sigmask);
 	RESOLVE(dup3);
 }
 

@@ -19,7 +19,13 @@
 
 #include "user.h"
 
-static struct sigaction prev_segv;
+/* The program's own SIGSEGV action, which libuffd chains to: the one in
+ * place when libuffd installed its handler, or the one the program set
+ * since through the shim's sigaction().  Two slots, so that a fault never
+ * reads one half written: a writer fills the other and flips. */
+static struct sigaction prev_segv[2];
+static _Atomic int prev_cur;
+static pthread_mutex_t prev_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int installed;
 
 TLS sigjmp_buf *u_fixup;
@@ -62,10 +68,17 @@ static void run_handler(const struct sigaction *act, int sig, siginfo_t *si, voi
 	if (!(act->sa_flags & SA_NODEFER))
 		sigaddset(&mask, sig);
 	if (act->sa_flags & SA_RESETHAND) {
-		/* Only the handler goes back to SIG_DFL, as in the kernel. */
+		/* Only the handler goes back to SIG_DFL, as in the kernel; for
+		 * SIGSEGV that is the program's action, behind libuffd's. */
 		struct sigaction dfl = *act;
 		dfl.sa_handler = SIG_DFL;
-		sys_sigaction(sig, &dfl, NULL);
+		if (sig == SIGSEGV) {
+			const int next = !atomic_load(&prev_cur);
+			prev_segv[next] = dfl;
+			atomic_store(&prev_cur, next);
+		} else {
+			sys_sigaction(sig, &dfl, NULL);
+		}
 	}
 	if (memcmp(&mask, &now, sizeof(mask)))
 		sys_sigprocmask(SIG_SETMASK, &mask, NULL);
@@ -111,7 +124,7 @@ void u_raise_sigbus(void *addr, int code, void *uc)
 
 static void chain(int sig, siginfo_t *si, void *uc)
 {
-	const struct sigaction *act = &prev_segv;
+	const struct sigaction copy = prev_segv[atomic_load(&prev_cur)], *act = &copy;
 
 	if (act->sa_handler == SIG_IGN && si->si_code <= 0)
 		return;
@@ -338,10 +351,32 @@ int u_fault_install(void)
 		sigaddset(&sa.sa_mask, SIGBUS);
 		/* A message written after the reader went: EPIPE, not death. */
 		sigaddset(&sa.sa_mask, SIGPIPE);
-		ret = sys_sigaction(SIGSEGV, &sa, &prev_segv);
+		ret = sys_sigaction(SIGSEGV, &sa, &prev_segv[atomic_load(&prev_cur)]);
 		if (!ret)
 			atomic_store(&installed, 1);
 	}
 	pthread_mutex_unlock(&lock);
 	return ret;
+}
+
+bool u_fault_installed(void)
+{
+	return atomic_load(&installed);
+}
+
+int u_fault_program_action(const struct sigaction *act, struct sigaction *old)
+{
+	if (!atomic_load(&installed))
+		return 0;
+	pthread_mutex_lock(&prev_lock);
+	const int cur = atomic_load(&prev_cur);
+	const struct sigaction was = prev_segv[cur];
+	if (act) {
+		prev_segv[!cur] = *act;
+		atomic_store(&prev_cur, !cur);
+	}
+	pthread_mutex_unlock(&prev_lock);
+	if (old)
+		*old = was;
+	return 1;
 }

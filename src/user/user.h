@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "../internal.h"
@@ -202,6 +203,13 @@ void u_wake(int ctx, uintptr_t start, uintptr_t end);
 #include <setjmp.h>
 extern TLS sigjmp_buf *u_fixup;
 int u_fault_install(void);
+bool u_fault_installed(void);
+/* sigaction(SIGSEGV) as the program sees it once libuffd's handler is in
+ * place (the LD_PRELOAD shim): act (when not NULL) becomes the program's
+ * action, the one libuffd chains to for faults that are not userfaults;
+ * *old gets the previous one.  1 done; 0 when libuffd has no handler yet
+ * (the caller passes the call through). */
+int u_fault_program_action(const struct sigaction *act, struct sigaction *old);
 /* Does a fault of this kind (UFFD_PAGEFAULT_FLAG_*) on page still wait? */
 bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags);
 /* Deliver the SIGBUS a kernel would raise for a fault at addr. */

@@ -21,9 +21,10 @@ const char *tr_build_path(const char *rel);
  * Skips the half when this half's backend cannot be opened here. */
 int tr_run(const char *backend, char *const argv[], char **out);
 
-/* The common case: run BUILD/prog/NAME (with arg, when not NULL) under this
- * half's backend and record its exit status and every line it printed. */
-void tr_prog(const char *name, const char *arg);
+/* The common case: run BUILD/prog/NAME (with arg, when not NULL) under
+ * backend (NULL: this half's) and record its exit status and every line it
+ * printed. */
+void tr_prog(const char *backend, const char *name, const char *arg);
 
 /* Record an exit status as an observable ("exit 0", "signal SIGSEGV"). */
 void tr_obs_status(int status);
