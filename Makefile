@@ -71,7 +71,33 @@ Q := @
 SAY := @printf '  %-6s %s\n'
 endif
 
-all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd $(BUILD)/libuffd-preload.so
+# The store library (src/store/: Redis and memcached page sources, memory images)
+# is a separate libuffd-store, built only where hiredis and libmemcached are
+# installed, so that libuffd itself never links them.  Without them: no
+# libuffd-store, no `uffd image`, no store tests (make says so).
+comma := ,
+STORE_PKGS := hiredis libmemcached
+STORE      := $(shell pkg-config --exists $(STORE_PKGS) 2>/dev/null && echo 1)
+STORE_SRC  := $(wildcard src/store/*.c)
+STORE_OBJ  := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)
+STORE_TOOL := $(wildcard tools/image*.c)
+STORE_TEST := $(wildcard test/store-*.c)
+STORE_TLIB := $(wildcard test/lib/store/*.c)
+STORE_TLIB_OBJ := $(STORE_TLIB:%.c=$(BUILD)/obj/%.o)
+ifeq ($(STORE),1)
+STORE_CFLAGS := $(shell pkg-config --cflags $(STORE_PKGS))
+STORE_LIBS   := $(shell pkg-config --libs $(STORE_PKGS))
+STORE_LIB    := $(BUILD)/libuffd-store.a
+$(BUILD)/obj/src/store/%.o $(BUILD)/obj/tools/%.o $(BUILD)/obj/test/lib/store/%.o: ALLCFLAGS += $(STORE_CFLAGS) -DUFFD_HAVE_STORE -Isrc/store -Itest/lib
+else
+TOOL_SRC := $(filter-out $(STORE_TOOL),$(TOOL_SRC))
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN := $(filter-out $(STORE_TEST:test/%.c=$(BUILD)/test/%),$(TEST_BIN))
+$(info libuffd: hiredis or libmemcached not found (pkg-config $(STORE_PKGS)): building without libuffd-store, `uffd image` and the store tests)
+endif
+
+all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd $(BUILD)/libuffd-preload.so \
+	$(if $(STORE),$(BUILD)/libuffd-store.so)
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -110,9 +136,33 @@ $(BUILD)/prog/%: test/prog/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -pthread -o $@ $< -pthread
 
-$(BUILD)/uffd: $(TOOL_OBJ) $(BUILD)/libuffd.a
+$(BUILD)/libuffd-store.a: $(STORE_OBJ)
+	@rm -f $@
+	$(SAY) AR $@
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/libuffd-store.so: $(STORE_OBJ) $(BUILD)/libuffd.so src/store/libuffd-store.map
 	$(SAY) LD $@
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libuffd-store.so.$(SOVER) -Wl,--version-script=src/store/libuffd-store.map \
+		$(LDFLAGS) -o $(BUILD)/libuffd-store.so.$(VERSION) $(STORE_OBJ) -L$(BUILD) -luffd $(STORE_LIBS) $(LDLIBS)
+	$(Q)ln -sf libuffd-store.so.$(VERSION) $(BUILD)/libuffd-store.so.$(SOVER)
+	$(Q)ln -sf libuffd-store.so.$(VERSION) $@
+
+$(BUILD)/uffd: $(TOOL_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a
+	$(SAY) LD $@
+	$(Q)$(CC) $(LDFLAGS) $(if $(STORE),-Wl$(comma)-u$(comma)uffd_source_store) -o $@ $(TOOL_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(STORE_LIBS) $(LDLIBS)
+
+# Store tests link libuffd-store and its client libraries (static pattern
+# rules: explicit, so never confused with the generic test rule).
+$(STORE_TLIB_OBJ): $(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(STORE_TEST:test/%.c=$(BUILD)/test/%): $(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(STORE_TLIB_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALLCFLAGS) $(STORE_CFLAGS) -Itest/lib -Itest/lib/store -Isrc/store $(LDFLAGS) -Wl,-u,uffd_source_store -o $@ $< \
+		$(TLIB_OBJ) $(STORE_TLIB_OBJ) \
+		$(STORE_LIB) $(BUILD)/libuffd.a $(STORE_LIBS) $(LDLIBS)
 
 $(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -156,6 +206,10 @@ install: all
 	ln -sf libuffd.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd.so
 	install -m 755 $(BUILD)/libuffd-preload.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/uffd $(DESTDIR)$(PREFIX)/bin/
+	$(if $(STORE),install -m 644 $(BUILD)/libuffd-store.a $(DESTDIR)$(PREFIX)/lib/)
+	$(if $(STORE),install -m 755 $(BUILD)/libuffd-store.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/)
+	$(if $(STORE),ln -sf libuffd-store.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd-store.so.$(SOVER))
+	$(if $(STORE),ln -sf libuffd-store.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libuffd-store.so)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' libuffd.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libuffd.pc
 	$(if $(wildcard man/*.1),install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)

@@ -5,4 +5,7 @@
 int cmd_probe(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+#ifdef UFFD_HAVE_STORE
+int cmd_image(int argc, char **argv);
+#endif
 #endif

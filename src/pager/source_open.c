@@ -56,9 +56,25 @@ static struct uffd_source *open_file(const char *url)
 	return open_path(url + strlen("file:"));
 }
 
+/* Redis and memcached images live in libuffd-store (it links hiredis and
+ * libmemcached; libuffd does not): reached through a weak reference, present
+ * when the program links -luffd-store. */
+extern struct uffd_source *uffd_source_store(const char *url) __attribute__((weak));
+
+static struct uffd_source *open_store(const char *url)
+{
+	if (!uffd_source_store) {
+		errno = EPROTONOSUPPORT;
+		return NULL;
+	}
+	return uffd_source_store(url);
+}
+
 static const struct uffd_source_scheme schemes[] = {
 	{ "zero:", open_zero },
 	{ "file:", open_file },
+	{ "redis://", open_store },
+	{ "memcached://", open_store },
 };
 
 struct uffd_source *uffd_source_open(const char *url)

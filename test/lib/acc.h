@@ -141,4 +141,9 @@ static inline uint32_t acc_rand(uint64_t *s)
 	return (uint32_t)(*s >> 33);
 }
 
+/* Failures inside these report the caller's line (T_AT, harness.h). */
+#define acc_start(...) T_AT(acc_start(__VA_ARGS__))
+#define acc_wait_blocked(...) T_AT(acc_wait_blocked(__VA_ARGS__))
+#define acc_maps_lines(...) T_AT(acc_maps_lines(__VA_ARGS__))
+
 #endif

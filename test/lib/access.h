@@ -83,4 +83,8 @@ static inline char xs_join(struct xs_access *a)
 	return a->val;
 }
 
+/* Failures inside these report the caller's line (T_AT, harness.h). */
+#define xs_start(...) T_AT(xs_start(__VA_ARGS__))
+#define xs_first(...) T_AT(xs_first(__VA_ARGS__))
+
 #endif

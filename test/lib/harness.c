@@ -45,6 +45,30 @@ void t_obs(const char *fmt, ...)
 	va_end(ap);
 }
 
+static __thread const char *caller_file;
+static __thread int caller_line;
+
+static int in_lib(const char *file)
+{
+	return !strncmp(file, "test/lib/", 9);
+}
+
+void t_at(const char *file, int line)
+{
+	if (!in_lib(file))
+		caller_file = file, caller_line = line;
+}
+
+/* One failure line: where the scenario stands, and which helper failed. */
+static void note_failure(const char *file, int line, const char *msg)
+{
+	if (in_lib(file) && caller_file)
+		dprintf(note_fd, "%s:%d: %s (in %s:%d)\n", caller_file, caller_line,
+			msg, file, line);
+	else
+		dprintf(note_fd, "%s:%d: %s\n", file, line, msg);
+}
+
 void t_fail_at(const char *file, int line, const char *fmt, ...)
 {
 	char msg[768];
@@ -53,7 +77,7 @@ void t_fail_at(const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dprintf(note_fd, "%s:%d: %s\n", file, line, msg);
+	note_failure(file, line, msg);
 	failed = 1;
 }
 
@@ -65,7 +89,7 @@ void t_fatal_at(const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dprintf(note_fd, "%s:%d: %s\n", file, line, msg);
+	note_failure(file, line, msg);
 	_exit(1);
 }
 
@@ -141,7 +165,7 @@ int t_uffd(int flags)
 	return fd;
 }
 
-int t_uffd_api(int flags, uint64_t features)
+int (t_uffd_api)(int flags, uint64_t features)
 {
 	int fd = t_uffd(flags);
 	struct uffdio_api api = { .api = UFFD_API, .features = features };
@@ -152,6 +176,12 @@ int t_uffd_api(int flags, uint64_t features)
 			/* Which features does this backend lack? */
 			int probe = t_uffd(flags);
 			struct uffdio_api all = { .api = UFFD_API };
+			if (uffd_ioctl(probe, UFFDIO_API, &all) == 0 &&
+			    (all.features & features) != features &&
+			    t_backend == UFFD_BACKEND_USER)
+				/* The README lists them; the api-features test
+				 * pins which they are. */
+				t_limit("features not offered");
 			if (uffd_ioctl(probe, UFFDIO_API, &all) == 0 &&
 			    (all.features & features) != features)
 				t_skip("%s backend lacks features 0x%llx",
@@ -166,7 +196,7 @@ int t_uffd_api(int flags, uint64_t features)
 	return fd;
 }
 
-void *t_map(size_t len)
+void *(t_map)(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -176,7 +206,7 @@ void *t_map(size_t len)
 	return p;
 }
 
-uint64_t t_register(int fd, void *addr, size_t len, uint64_t mode)
+uint64_t (t_register)(int fd, void *addr, size_t len, uint64_t mode)
 {
 	struct uffdio_register reg = {
 		.range = { .start = (uintptr_t)addr, .len = len }, .mode = mode,
@@ -341,6 +371,77 @@ static void report(const char *name, const char *backend, int status, const char
 		printf("%s %s/%s\n", word, name, backend);
 }
 
+/* The README, for the limits a user half names: next to the build folder
+ * the test runs from (<src>/build/test/x), else in the current folder. */
+static char *read_readme(void)
+{
+	char path[4096 + 16];
+	ssize_t n = readlink("/proc/self/exe", path, 4096);
+	int fd = -1;
+
+	if (n > 0) {
+		path[n] = 0;
+		for (int up = 0; up < 3; up++) {
+			char *slash = strrchr(path, '/');
+			if (!slash)
+				break;
+			*slash = 0;
+		}
+		strcat(path, "/README.md");
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		fd = open("README.md", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *text = slurp(fd);
+	close(fd);
+	return text;
+}
+
+/* The first limit the note names ("documented limit: NAME") that the
+ * README does not name in backquotes, or NULL. */
+static const char *unknown_limit(const char *note)
+{
+	static char name[256];
+	static const char tag[] = "documented limit: ";
+	char *readme = NULL;
+	const char *bad = NULL;
+
+	for (const char *p = strstr(note, tag); p && !bad; p = strstr(p + 1, tag)) {
+		p += sizeof(tag) - 1;
+		snprintf(name, sizeof(name), "`%.*s`", (int)strcspn(p, ";"), p);
+		if (!readme)
+			readme = read_readme();
+		if (!readme || !strstr(readme, name))
+			bad = name;
+	}
+	free(readme);
+	return bad;
+}
+
+/* The user half may not skip where the kernel half ran, but for a limit;
+ * the limits it names must be the README's. */
+static void check_user_skip(const struct half *k, struct half *u)
+{
+	const char *bad = unknown_limit(u->note);
+	const char *last = strrchr(u->note, ';');
+
+	last = last ? last + 1 : u->note;
+	while (*last == ' ')
+		last++;
+	if (bad) {
+		char what[300];
+		snprintf(what, sizeof(what), "names a limit the README's table does not: %s", bad);
+		prefix_note(u, what);
+		u->status = 1;
+	} else if (k->status == 0 && u->status == 77 &&
+		   strncmp(last, "documented limit: ", 18)) {
+		prefix_note(u, "skipped where the kernel half ran, naming no limit");
+		u->status = 1;
+	}
+}
+
 int t_main(const char *name, void (*scenario)(void))
 {
 	t_page = sysconf(_SC_PAGESIZE);
@@ -355,6 +456,8 @@ int t_main(const char *name, void (*scenario)(void))
 
 	struct half u = only && !strcmp(only, "kernel") ? skipped
 			: run_half(scenario, UFFD_BACKEND_USER);
+	if (!(only && !strcmp(only, "kernel")))
+		check_user_skip(&k, &u);
 	if (u.status == 0 && k.status == 0 && strcmp(k.obs, u.obs)) {
 		char diff[1024];
 		first_difference(k.obs, u.obs, diff, sizeof(diff));

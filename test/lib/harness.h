@@ -57,6 +57,15 @@ void t_fail_at(const char *file, int line, const char *fmt, ...)
 	   if (_r < 0) t_fail_at(__FILE__, __LINE__, "%s failed: %s", #call, t_errname(_e)); \
 	   T_OBS("%s = %s", #call, _r < 0 ? t_errname(_e) : "ok"); _r; })
 
+/* Helpers under test/lib/ report a failure at the line of the scenario
+ * that called them: each helper that can fail is wrapped by a macro of its
+ * own name, T_AT(call), which records the caller's place first (a helper's
+ * definition names itself in parentheses so that the macro leaves it be).
+ * A failure inside test/lib/ then reads "test/x.c:12: ... (in test/lib/
+ * oracle.c:63)".  Thread-local: helpers run on the scenario's threads. */
+void t_at(const char *file, int line);
+#define T_AT(call) (t_at(__FILE__, __LINE__), (call))
+
 /* Stop this half: skip with a reason (exit 77), or fail now. */
 void t_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void t_fatal_at(const char *file, int line, const char *fmt, ...)
@@ -103,7 +112,14 @@ int t_check(const void *page, size_t len, unsigned seed);
 /* Read one message, waiting at most timeout_ms; 1 = got one, 0 = timeout. */
 int t_read_msg(int fd, struct uffd_msg *msg, int timeout_ms);
 
-/* Run the scenario on each backend; returns main()'s exit status. */
+#define t_uffd_api(...) T_AT(t_uffd_api(__VA_ARGS__))
+#define t_map(...) T_AT(t_map(__VA_ARGS__))
+#define t_register(...) T_AT(t_register(__VA_ARGS__))
+
+/* Run the scenario on each backend; returns main()'s exit status.  A user
+ * half may skip where the kernel half ran only by naming a limit that the
+ * README's limits table names (in backquotes); so may a PASS line name only
+ * such limits.  Anything else fails the user half. */
 int t_main(const char *name, void (*scenario)(void));
 #define T_MAIN(name, fn) \
 	int main(void) { return t_main(name, fn); }

@@ -8,7 +8,7 @@
 
 #include "oracle.h"
 
-int orc_memfd(size_t len)
+int (orc_memfd)(size_t len)
 {
 	int fd = memfd_create("orc", MFD_CLOEXEC);
 
@@ -17,7 +17,7 @@ int orc_memfd(size_t len)
 	return fd;
 }
 
-void *orc_mmap(size_t len, int prot, int flags, int fd)
+void *(orc_mmap)(size_t len, int prot, int flags, int fd)
 {
 	void *p = mmap(NULL, len, prot, flags | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
 
@@ -40,7 +40,7 @@ static void *toucher(void *arg)
 	return NULL;
 }
 
-void orc_touch_start(struct orc_toucher *t, void *addr, int write, char wval)
+void (orc_touch_start)(struct orc_toucher *t, void *addr, int write, char wval)
 {
 	t->addr = addr;
 	t->write = write;
@@ -57,7 +57,7 @@ char orc_touch_join(struct orc_toucher *t)
 	return t->rval;
 }
 
-void orc_wait_msg(int fd, struct uffd_msg *msg)
+void (orc_wait_msg)(int fd, struct uffd_msg *msg)
 {
 	if (!t_read_msg(fd, msg, 5000))
 		T_FATAL("no uffd message within 5 s");
@@ -142,7 +142,7 @@ static void touch_child(void *arg, int report)
 		_exit(2);
 }
 
-void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out)
+void (orc_child_touch)(void *base, void *addr, int wr, struct orc_child *out)
 {
 	struct touch t = { base, addr, wr };
 	int status;
@@ -159,7 +159,7 @@ void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out)
 		T_FATAL("the touching child reported nothing (wait status 0x%x)", status);
 }
 
-int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
+int (orc_in_child)(void (*fn)(void *arg, int report_fd), void *arg,
 		 void *out, size_t len)
 {
 	int status;
@@ -170,7 +170,7 @@ int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 	return (int)got;
 }
 
-void orc_ioctl_case(const char *what, int fd, unsigned long request, void *arg,
+void (orc_ioctl_case)(const char *what, int fd, unsigned long request, void *arg,
 		    const char *field, const __s64 *out, int want)
 {
 	errno = 0;
@@ -200,7 +200,7 @@ int orc_file_is(int mfd, long pg, const char *want)
 	return same;
 }
 
-void orc_fault_msg(int fd, struct uffd_msg *msg, const char *what, char *base)
+void (orc_fault_msg)(int fd, struct uffd_msg *msg, const char *what, char *base)
 {
 	if (!t_read_msg(fd, msg, 5000))
 		T_FATAL("%s: no message", what);
@@ -246,7 +246,7 @@ static int write_long(const char *path, long v)
 
 #define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 
-long orc_hugepages_reserve(long n, long *old)
+long (orc_hugepages_reserve)(long n, long *old)
 {
 	long hp = read_long("/proc/meminfo", "Hugepagesize:") * 1024;
 
@@ -263,7 +263,7 @@ long orc_hugepages_reserve(long n, long *old)
 	return hp;
 }
 
-void orc_hugepages_release(long old)
+void (orc_hugepages_release)(long old)
 {
 	if (write_long(NR_HUGEPAGES, old) < 0)
 		t_fail_at(__FILE__, __LINE__, "could not give the huge pages back");

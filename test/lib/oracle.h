@@ -73,4 +73,16 @@ void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out);
 int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 		 void *out, size_t len);
 
+/* Failures inside these report the caller's line (T_AT, harness.h). */
+#define orc_memfd(...) T_AT(orc_memfd(__VA_ARGS__))
+#define orc_mmap(...) T_AT(orc_mmap(__VA_ARGS__))
+#define orc_touch_start(...) T_AT(orc_touch_start(__VA_ARGS__))
+#define orc_wait_msg(...) T_AT(orc_wait_msg(__VA_ARGS__))
+#define orc_fault_msg(...) T_AT(orc_fault_msg(__VA_ARGS__))
+#define orc_hugepages_reserve(...) T_AT(orc_hugepages_reserve(__VA_ARGS__))
+#define orc_hugepages_release(...) T_AT(orc_hugepages_release(__VA_ARGS__))
+#define orc_ioctl_case(...) T_AT(orc_ioctl_case(__VA_ARGS__))
+#define orc_child_touch(...) T_AT(orc_child_touch(__VA_ARGS__))
+#define orc_in_child(...) T_AT(orc_in_child(__VA_ARGS__))
+
 #endif

@@ -7,7 +7,7 @@
 
 #include "pager_help.h"
 
-struct uffd_pager *tp_pager(unsigned threads, unsigned readahead, unsigned flags)
+struct uffd_pager *(tp_pager)(unsigned threads, unsigned readahead, unsigned flags)
 {
 	struct uffd_pager_config cfg = { .backend = t_backend, .threads = threads,
 					 .readahead = readahead, .flags = flags };
@@ -26,7 +26,7 @@ struct uffd_pager *tp_pager(unsigned threads, unsigned readahead, unsigned flags
 	return p;
 }
 
-int tp_file(size_t npages, char *path, size_t pathlen)
+int (tp_file)(size_t npages, char *path, size_t pathlen)
 {
 	char tmpl[] = "/tmp/uffd-pager-XXXXXX";
 	int fd = mkstemp(tmpl);
@@ -59,7 +59,7 @@ static int entries(const char *dir)
 	return n;
 }
 
-struct tp_counts tp_count(void)
+struct tp_counts (tp_count)(void)
 {
 	struct tp_counts c = { 0, 0, 0 };
 	FILE *f = fopen("/proc/self/maps", "re");
@@ -85,7 +85,7 @@ struct tp_counts tp_count(void)
 	return c;
 }
 
-int tp_unmapped(const void *addr, size_t len)
+int (tp_unmapped)(const void *addr, size_t len)
 {
 	for (size_t off = 0; off < len; off += (size_t)t_page)
 		if (msync((char *)addr + off, (size_t)t_page, MS_ASYNC) == 0 || errno != ENOMEM)
@@ -117,7 +117,7 @@ static void install_sigbus(void)
 	sigaction(SIGBUS, &sa, NULL);
 }
 
-int tp_touch(volatile char *p, int write, char *val, int *code)
+int (tp_touch)(volatile char *p, int write, char *val, int *code)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -147,7 +147,7 @@ static void *tp_thread_main(void *a)
 	return NULL;
 }
 
-void tp_threads(unsigned n, void (*fn)(unsigned i, void *arg), void *arg)
+void (tp_threads)(unsigned n, void (*fn)(unsigned i, void *arg), void *arg)
 {
 	struct tp_thread th[n];
 

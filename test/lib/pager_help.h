@@ -31,4 +31,12 @@ int tp_unmapped(const void *addr, size_t len);
 int tp_touch(volatile char *p, int write, char *val, int *code);
 void tp_threads(unsigned n, void (*fn)(unsigned i, void *arg), void *arg);
 
+/* Failures inside these report the caller's line (T_AT, harness.h). */
+#define tp_pager(...) T_AT(tp_pager(__VA_ARGS__))
+#define tp_file(...) T_AT(tp_file(__VA_ARGS__))
+#define tp_count(...) T_AT(tp_count(__VA_ARGS__))
+#define tp_unmapped(...) T_AT(tp_unmapped(__VA_ARGS__))
+#define tp_touch(...) T_AT(tp_touch(__VA_ARGS__))
+#define tp_threads(...) T_AT(tp_threads(__VA_ARGS__))
+
 #endif
