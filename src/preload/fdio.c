@@ -41,6 +41,27 @@ static ssize_t real_read(int fd, void *buf, size_t count)
 	return sys_ret(sys_call3(SYS_read, fd, buf, count));
 }
 
+/* The messages just read: the events among them were read (their senders
+ * wait for that).  byte(i) is the first byte of the i-th message. */
+static void count_events(struct u_ctx *ctx, ssize_t n, const struct iovec *iov, int iovcnt)
+{
+	unsigned events = 0;
+	int v = 0;
+	size_t in = 0;
+
+	for (ssize_t off = 0; off + (ssize_t)MSG <= n; off += MSG) {
+		while (v < iovcnt && in >= iov[v].iov_len)
+			in -= iov[v].iov_len, v++;
+		if (v >= iovcnt)
+			break;
+		if (((const unsigned char *)iov[v].iov_base)[in] != UFFD_EVENT_PAGEFAULT)
+			events++;
+		in += MSG;
+	}
+	if (events)
+		u_events_read(ctx, events);
+}
+
 ssize_t shim_read(int fd, void *buf, size_t count)
 {
 	struct u_ctx *ctx = user_ctx(fd);
@@ -51,6 +72,10 @@ ssize_t shim_read(int fd, void *buf, size_t count)
 			return -1;
 		}
 		count -= count % MSG;
+		ssize_t n = real_read(fd, buf, count);
+		const struct iovec one = { buf, count };
+		count_events(ctx, n, &one, 1);
+		return n;
 	}
 	return real_read(fd, buf, count);
 }
@@ -84,6 +109,10 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 		}
 		iov = whole;
 		iovcnt = n;
+		ssize_t got = shim_real.readv ? shim_real.readv(fd, iov, iovcnt)
+					      : sys_ret(sys_call3(SYS_readv, fd, iov, iovcnt));
+		count_events(ctx, got, iov, iovcnt);
+		return got;
 	}
 	if (shim_real.readv)
 		return shim_real.readv(fd, iov, iovcnt);

@@ -10,6 +10,8 @@
  *   ioctl.c    ioctl(2) on a userfaultfd
  *   signal.c   sigaction, signal & co. for SIGSEGV (libuffd's handler stays,
  *              the program's is chained); SIGSEGV never blocked
+ *   memory.c   munmap, mremap, madvise, mmap(MAP_FIXED): libuffd is told
+ *              (src/user/memory.c: the UNMAP, REMAP, REMOVE events)
  *   fdio.c     read, readv, poll, ppoll on a user-backend userfaultfd, with the
  *              kernel's rules; close, dup2, dup3 (a closed fd releases its
  *              context at once)
@@ -48,6 +50,10 @@ struct shim_real {
 	int (*dup)(int);
 	int (*dup2)(int, int);
 	int (*fcntl)(int, int, ...);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	int (*munmap)(void *, size_t);
+	void *(*mremap)(void *, size_t, size_t, int, ...);
+	int (*madvise)(void *, size_t, int);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
 	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);

@@ -31,6 +31,10 @@ void shim_resolve(void)
 	RESOLVE(dup);
 	RESOLVE(dup2);
 	RESOLVE(fcntl);
+	RESOLVE(mmap);
+	RESOLVE(munmap);
+	RESOLVE(mremap);
+	RESOLVE(madvise);
 	RESOLVE(sigaction);
 	RESOLVE(sigprocmask);
 	RESOLVE(pthread_sigmask);
@@ -46,4 +50,7 @@ __attribute__((constructor)) static void shim_load(void)
 	else if (b && !strcmp(b, "user"))
 		shim_backend = UFFD_BACKEND_USER;
 	shim_resolve();
+	/* munmap, mremap and madvise are seen: the events can be offered. */
+	if (shim_backend != UFFD_BACKEND_KERNEL)
+		atomic_store(&u_events_seen, 1);
 }

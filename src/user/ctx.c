@@ -124,6 +124,8 @@ void u_ctx_release(struct u_ctx *ctx)
 	u_range_unlock();
 	u_trap_change_end();
 	u_wake(u_ctx_index(ctx), 0, UINTPTR_MAX);
+	/* A thread waiting for its event to be read: no reader is left. */
+	sys_futex(&ctx->ev_read, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
 	if (monitor_epoll >= 0)
 		epoll_ctl(monitor_epoll, EPOLL_CTL_DEL, ctx->out, NULL);
 	while (atomic_load(&ctx->senders))
@@ -299,6 +301,8 @@ int uffd_user_open(int flags)
 	ctx->dev = st.st_dev;
 	ctx->ino = st.st_ino;
 	ctx->features = 0;
+	atomic_store(&ctx->ev_sent, 0);
+	atomic_store(&ctx->ev_read, 0);
 	atomic_store(&ctx->api_busy, 0);
 	atomic_store(&ctx->state, U_CTX_OPEN);
 	pthread_mutex_unlock(&ctx_lock);

@@ -85,7 +85,7 @@ static int api(struct u_ctx *ctx, struct uffdio_api *arg)
 		goto err;
 	if (features & UFFD_FEATURE_WP_ASYNC)
 		features |= UFFD_FEATURE_WP_UNPOPULATED;
-	a.features = U_FEATURES;
+	a.features = U_FEATURES | (atomic_load(&u_events_seen) ? U_EVENT_FEATURES : 0);
 	ret = -EINVAL;
 	if (features & ~a.features)
 		goto err;

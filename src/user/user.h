@@ -44,6 +44,13 @@
 		    UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_WP_UNPOPULATED | \
 		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE)
 
+/* The non-cooperative events, offered only where something sees the
+ * program's munmap, mremap and madvise (the LD_PRELOAD shim sets
+ * u_events_seen when it loads). */
+#define U_EVENT_FEATURES (UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE | \
+			  UFFD_FEATURE_EVENT_UNMAP)
+extern _Atomic int u_events_seen;
+
 /* ---- contexts (ctx.c) ---- */
 enum u_ctx_state { U_CTX_FREE = 0, U_CTX_OPEN, U_CTX_READY, U_CTX_DEAD };
 
@@ -55,6 +62,10 @@ struct u_ctx {
 	uint64_t features;        /* enabled by UFFDIO_API */
 	_Atomic int api_busy;     /* UFFDIO_API in progress (it may run once) */
 	_Atomic int senders;      /* threads inside u_ctx_send(): out stays open */
+	/* Non-cooperative events (memory.c): tickets handed out in pipe order,
+	 * and how many the program has read (counted by the shim's read). */
+	_Atomic int ev_lock;
+	_Atomic uint32_t ev_sent, ev_read;
 };
 
 extern struct u_ctx u_ctxs[U_MAX_CTX];
@@ -255,5 +266,34 @@ void u_ctx_release(struct u_ctx *ctx);
 /* Release now the contexts whose last fd is closed (the monitor thread does
  * it too, a moment later): a close(2) is then visible at once to REGISTER. */
 void u_ctx_reap(void);
+
+/* ---- what the program did to its memory (memory.c) ----
+ * The one place libuffd is told that a range was unmapped, moved or had
+ * its pages dropped (the LD_PRELOAD shim calls these around the program's
+ * munmap, mremap and madvise; fork and page-cache fills belong here too).
+ * Each *_begin runs before the C library's call, each *_end after it. */
+#define U_NOTE_MAX 16
+struct u_mem_note {
+	int n;
+	int ctx[U_NOTE_MAX];     /* contexts that asked for the event */
+	uint32_t gen[U_NOTE_MAX]; /* and were open then */
+};
+/* munmap(start, end): its registrations end now; UNMAP afterwards. */
+void u_mem_unmap_begin(uintptr_t start, uintptr_t end, struct u_mem_note *note);
+void u_mem_unmap_end(const struct u_mem_note *note, uintptr_t start, uintptr_t end);
+/* madvise(start, end, advice) for MADV_DONTNEED, MADV_DONTNEED_LOCKED,
+ * MADV_FREE, MADV_REMOVE: UFFD_EVENT_REMOVE (read before the pages go, as
+ * the kernel's), the dropped pages' traps and protection; _end with the
+ * call's result. */
+void u_mem_drop_begin(uintptr_t start, uintptr_t end, int advice);
+void u_mem_drop_end(uintptr_t start, uintptr_t end, int advice, int ret);
+/* mremap(old, old_len) -> (new, new_len): registrations with
+ * UFFD_FEATURE_EVENT_REMAP move along (and REMAP is sent), the others end;
+ * a shrink in place unmaps the tail. */
+void u_mem_remap_begin(uintptr_t old, size_t old_len, struct u_mem_note *note);
+void u_mem_remap_end(const struct u_mem_note *note, uintptr_t old, size_t old_len,
+		     uintptr_t new_addr, size_t new_len);
+/* The shim's read saw n event messages on ctx: their senders may go on. */
+void u_events_read(struct u_ctx *ctx, unsigned n);
 
 #endif
