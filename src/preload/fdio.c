@@ -77,7 +77,7 @@ ssize_t shim_read(int fd, void *buf, size_t count)
 		count_events(ctx, n, &one, 1);
 		return n;
 	}
-	return real_read(fd, buf, count);
+	return shim_read_into(fd, buf, count);
 }
 
 SHIM_EXPORT ssize_t read(int fd, void *buf, size_t count)
@@ -114,9 +114,7 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 		count_events(ctx, got, iov, iovcnt);
 		return got;
 	}
-	if (shim_real.readv)
-		return shim_real.readv(fd, iov, iovcnt);
-	return sys_ret(sys_call3(SYS_readv, fd, iov, iovcnt));
+	return shim_readv_into(fd, iov, iovcnt);
 }
 
 /* The kernel's userfaultfd_poll(): EPOLLERR alone for a descriptor without

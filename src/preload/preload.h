@@ -12,6 +12,8 @@
  *              the program's is chained); SIGSEGV never blocked
  *   memory.c   munmap, mremap, madvise, mmap(MAP_FIXED): libuffd is told
  *              (src/user/memory.c: the UNMAP, REMAP, REMOVE events)
+ *   touch.c    kernel-mode accesses: pages that read, pread, readv, preadv,
+ *              recv, recvfrom, recvmsg will fill are touched from user mode
  *   fdio.c     read, readv, poll, ppoll on a user-backend userfaultfd, with the
  *              kernel's rules; close, dup2, dup3 (a closed fd releases its
  *              context at once)
@@ -26,6 +28,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "../user/user.h"
@@ -44,6 +47,10 @@ struct shim_real {
 	int (*ioctl)(int, unsigned long, ...);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*pread)(int, void *, size_t, off_t);
+	ssize_t (*preadv)(int, const struct iovec *, int, off_t);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
 	int (*poll)(struct pollfd *, nfds_t, int);
 	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
 	int (*close)(int);
@@ -77,6 +84,10 @@ int shim_device_ioctl(int fd, unsigned long request, void *arg);
 int shim_ioctl(int fd, unsigned long request, void *arg);
 /* read(2) and close(2) as the interposers do them (fdio.c). */
 ssize_t shim_read(int fd, void *buf, size_t count);
+/* read(2)/readv(2) on an fd that is not a userfaultfd, registered pages of
+ * the buffer touched first (touch.c). */
+ssize_t shim_read_into(int fd, void *buf, size_t len);
+ssize_t shim_readv_into(int fd, const struct iovec *iov, int n);
 int shim_close(int fd);
 
 #endif

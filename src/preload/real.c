@@ -25,6 +25,10 @@ void shim_resolve(void)
 	RESOLVE(ioctl);
 	RESOLVE(read);
 	RESOLVE(readv);
+	RESOLVE(pread);
+	RESOLVE(preadv);
+	RESOLVE(recvfrom);
+	RESOLVE(recvmsg);
 	RESOLVE(poll);
 	RESOLVE(ppoll);
 	RESOLVE(close);
