@@ -133,7 +133,32 @@ struct uffd_pager_stats {
 	uint64_t pages_written;          /* pages written back */
 	uint64_t latency_p50_ns;         /* fault service time, from reading the message */
 	uint64_t latency_p99_ns;         /* to waking the faulting thread */
+	uint64_t pages_prefetched;       /* pages installed by uffd_region_prefetch() */
+	uint64_t prefetch_bytes;         /* bytes its threads read from sources */
+	uint64_t prefetch_late;          /* faults on a page the prefetch had in flight */
 };
+/* ---- working sets: record a restore, prefetch the next one ---- */
+
+/* Record from now on the order in which faults ask for the region's pages
+ * (a faulting page, then its readahead window; each page once, unless a
+ * failed read gave it back).  0 or -1 with errno (ENOMEM). */
+int uffd_region_record_start(struct uffd_region *region);
+/* The record: copies up to max page indices (from the region's start), in
+ * the order asked for, into pages; returns how many there are in all. */
+size_t uffd_region_record(const struct uffd_region *region, uint64_t *pages, size_t max);
+/* Fill pages[0..n) (page indices, in that order) on threads background
+ * threads (0: 1): each takes the next pages of the list, reads the ones still
+ * missing with one read_batch (runs of consecutive pages as one extent) and
+ * installs them; faults are served meanwhile as ever, pages already filled
+ * are skipped, and a failed read leaves its pages to their faults.  Returns
+ * at once: 0, or -1 with errno (EBUSY: the last prefetch was not waited for;
+ * EINVAL). */
+int uffd_region_prefetch(struct uffd_region *region, const uint64_t *pages, size_t n,
+			 unsigned threads);
+/* Wait for the region's prefetch to end (also done by uffd_region_unmap(),
+ * which stops it first).  0, or -1 with errno EINVAL. */
+int uffd_region_prefetch_wait(struct uffd_region *region);
+
 /* The pager's counters since it was created. */
 int uffd_pager_stats(const struct uffd_pager *pager, struct uffd_pager_stats *stats);
 

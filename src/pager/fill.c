@@ -38,7 +38,7 @@ static void set_state(struct uffd_region *r, uint64_t pg, size_t n, uint8_t st)
 
 /* Give pages back (nothing installed) and wake whoever waits on them: they
  * fault again and are served on their own. */
-static void release(struct uffd_region *r, uint64_t pg, size_t n)
+void pager_release(struct uffd_region *r, uint64_t pg, size_t n)
 {
 	set_state(r, pg, n, PG_MISSING);
 	wake(r, pg, n);
@@ -86,7 +86,7 @@ size_t pager_install(struct uffd_region *r, uint64_t pg, size_t n, const void *b
 		/* ENOMEM (the user backend's mapping limit), ENOENT...: the
 		 * pages stay missing; their threads fault again. */
 		atomic_fetch_add_explicit(&p->stats.errors, 1, RELAXED);
-		release(r, pg + done, n - done);
+		pager_release(r, pg + done, n - done);
 		break;
 	}
 	if (existed)
@@ -109,7 +109,7 @@ static void poison(struct pager_thread *t, struct uffd_region *r, uint64_t pg)
 	/* Without POISON the page cannot be made to fault with SIGBUS; leave
 	 * it missing and wake the thread: it faults again and the read is
 	 * retried. */
-	release(r, pg, 1);
+	pager_release(r, pg, 1);
 }
 
 /* The readahead window for a fault on page pg: 0 unless it continues a run. */
@@ -223,9 +223,15 @@ void pager_fill_faults(struct pager_thread *t, struct fault *f, size_t n, uint64
 		uint8_t want = PG_MISSING;
 		if (!atomic_compare_exchange_strong(&r->state[f[i].page], &want, PG_FILLING)) {
 			atomic_fetch_add_explicit(&t->stats.skipped, 1, RELAXED);
+			if (want == PG_PREFETCH)   /* the prefetcher has it in flight */
+				atomic_fetch_add_explicit(&t->stats.prefetch_late, 1, RELAXED);
 			continue;
 		}
 		unsigned w = window(r, f[i].page);
+		/* Recorded when claimed: before the fill wakes the thread, so the
+		 * record has the order the workload asked in. */
+		if (atomic_load_explicit(&r->ws, memory_order_acquire))
+			pager_ws_claimed(r, f[i].page, 1 + (size_t)w);
 		jobs[nj] = (struct job){ r, f[i].page, w,
 					 !!(f[i].flags & UFFD_PAGEFAULT_FLAG_WRITE) };
 		reqs[nj] = (struct uffd_source_req){ .off = r->off + f[i].page * ps,
@@ -263,7 +269,7 @@ void pager_fill_faults(struct pager_thread *t, struct fault *f, size_t n, uint64
 		struct uffd_region *r = j->r;
 		if (reqs[i].result != 0) {
 			/* dropped: a page of it that is touched is read on its own */
-			release(r, j->pg + 1, j->win);
+			pager_release(r, j->pg + 1, j->win);
 			continue;
 		}
 		const void *buf = job_buf(j, &reqs[i]);

@@ -11,6 +11,8 @@
  *               window in one COPY; a source error poisons the page (SIGBUS)
  *   writeback.c write-protect faults (dirty tracking) and write-back
  *   stats.c     counters and the fault-latency histogram
+ *   prefetch.c  working sets: record the order pages are filled in; prefetch
+ *               a recorded list in bulk on background threads
  */
 #ifndef LIBUFFD_PAGER_PAGER_H
 #define LIBUFFD_PAGER_PAGER_H
@@ -26,6 +28,7 @@
 #define PG_FILLING  1             /* claimed by a handler thread */
 #define PG_PRESENT  2
 #define PG_POISONED 3
+#define PG_PREFETCH 4             /* claimed by a prefetch thread (prefetch.c) */
 
 #define PAGER_BATCH   8           /* messages read at once by a thread */
 #define RA_MIN        4           /* first readahead window of a run, pages */
@@ -48,12 +51,14 @@ struct uffd_region {
 	pthread_mutex_t wp_lock;  /* a dirty mark and its protection change together */
 	struct ra_stream ra[RA_STREAMS];
 	_Atomic unsigned ra_victim;
+	_Atomic(struct pager_ws *) ws;  /* working set: record and prefetch (prefetch.c) */
 	struct uffd_region *next;
 };
 
 struct pager_stats {            /* one per handler thread, plus one shared */
 	_Atomic uint64_t faults, skipped, wp_faults, filled, read_ahead, bytes, errors,
 		written;
+	_Atomic uint64_t prefetched, prefetch_bytes, prefetch_late;
 	_Atomic uint64_t lat[LAT_BUCKETS];
 };
 
@@ -94,6 +99,13 @@ UFFD_HIDDEN void pager_fill_faults(struct pager_thread *t, struct fault *f, size
  * number of pages this call installed. */
 UFFD_HIDDEN size_t pager_install(struct uffd_region *r, uint64_t pg, size_t n,
 				 const void *buf, int wp);
+/* fill.c: give claimed pages back (missing again) and wake their waiters. */
+UFFD_HIDDEN void pager_release(struct uffd_region *r, uint64_t pg, size_t n);
+/* prefetch.c: a fault claimed pages pg..pg+n (recorded when recording);
+ * stop a region's prefetch threads (before unmapping); free its state. */
+UFFD_HIDDEN void pager_ws_claimed(struct uffd_region *r, uint64_t pg, size_t n);
+UFFD_HIDDEN void pager_ws_stop(struct uffd_region *r);
+UFFD_HIDDEN void pager_ws_free(struct uffd_region *r);
 /* writeback.c: a write-protect fault on page pg. */
 UFFD_HIDDEN void pager_wp_fault(struct pager_thread *t, struct uffd_region *r, uint64_t pg);
 /* stats.c */

@@ -21,6 +21,7 @@ static void free_region(struct uffd_region *r)
 		munmap(r->addr, r->len);
 	free((void *)r->state);
 	free((void *)r->dirty);
+	pager_ws_free(r);
 	pthread_mutex_destroy(&r->wp_lock);
 	free(r);
 }
@@ -94,6 +95,7 @@ int uffd_region_unmap(struct uffd_region *r)
 		return -1;
 	}
 	struct uffd_pager *p = r->pager;
+	pager_ws_stop(r);   /* no prefetch thread may fill it any more */
 	/* Once unlinked under the exclusive lock, no handler thread holds r. */
 	pthread_rwlock_wrlock(&p->lock);
 	struct uffd_region **pp = &p->regions;

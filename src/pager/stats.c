@@ -51,6 +51,9 @@ static void add(struct uffd_pager_stats *o, uint64_t *lat, const struct pager_st
 	o->bytes_read += LOAD(s->bytes);
 	o->errors += LOAD(s->errors);
 	o->pages_written += LOAD(s->written);
+	o->pages_prefetched += LOAD(s->prefetched);
+	o->prefetch_bytes += LOAD(s->prefetch_bytes);
+	o->prefetch_late += LOAD(s->prefetch_late);
 	for (unsigned b = 0; b < LAT_BUCKETS; b++)
 		lat[b] += LOAD(s->lat[b]);
 }

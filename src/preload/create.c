@@ -145,6 +145,8 @@ static int do_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	if (is_device_path(dirfd, path))
 		return open_device(dirfd, path, flags, mode);
+	if (shim_is_pagemap_path(dirfd, path))
+		return shim_note_pagemap((int)sys_ret(sys_call4(SYS_openat, dirfd, path, flags, mode)));
 	if (dirfd == AT_FDCWD && shim_real.open)
 		return shim_real.open(path, flags, mode);
 	if (shim_real.openat)

@@ -77,6 +77,12 @@ ssize_t shim_read(int fd, void *buf, size_t count)
 		count_events(ctx, n, &one, 1);
 		return n;
 	}
+	if (shim_is_pagemap(fd)) {
+		off_t off = sys_lseek(fd, 0, SEEK_CUR);
+		ssize_t n = shim_read_into(fd, buf, count);
+		shim_pagemap_fix(buf, n, off);
+		return n;
+	}
 	return shim_read_into(fd, buf, count);
 }
 
@@ -181,6 +187,7 @@ int shim_close(int fd)
 	const int was_uffd = shim_backend != UFFD_BACKEND_KERNEL && uffd_user_hinted(fd);
 
 	shim_forget_fd(fd);
+	shim_forget_pagemap(fd);
 	int ret = shim_real.close ? shim_real.close(fd) : sys_close(fd);
 	if (ret == 0 && was_uffd) {
 		const int saved = errno;
@@ -203,6 +210,7 @@ static int copied(int oldfd, int newfd, int was_uffd)
 	const int saved = errno;
 	if (newfd != oldfd) {
 		shim_forget_fd(newfd);
+		shim_forget_pagemap(newfd);
 		if (was_uffd)
 			u_ctx_reap();
 	}

@@ -14,6 +14,7 @@
  *              (src/user/memory.c: the UNMAP, REMAP, REMOVE events)
  *   touch.c    kernel-mode accesses: pages that read, pread, readv, preadv,
  *              recv, recvfrom, recvmsg will fill are touched from user mode
+ *   pagemap.c  /proc/self/pagemap: the uffd-wp bit (57) from libuffd's state
  *   fdio.c     read, readv, poll, ppoll on a user-backend userfaultfd, with the
  *              kernel's rules; close, dup2, dup3 (a closed fd releases its
  *              context at once)
@@ -79,6 +80,15 @@ int shim_userfaultfd(int flags);
 int shim_is_device(int fd);
 void shim_forget_fd(int fd);
 int shim_device_ioctl(int fd, unsigned long request, void *arg);
+
+/* /proc/self/pagemap descriptors (pagemap.c): is path one (the process's
+ * own), remember fd as one (returns fd), forget it, and set the uffd-wp bit
+ * in n bytes of entries read at offset off. */
+int shim_is_pagemap_path(int dirfd, const char *path);
+int shim_note_pagemap(int fd);
+int shim_is_pagemap(int fd);
+void shim_forget_pagemap(int fd);
+void shim_pagemap_fix(void *buf, ssize_t n, off_t off);
 
 /* ioctl(2) on any fd, as the interposer does it (ioctl.c). */
 int shim_ioctl(int fd, unsigned long request, void *arg);

@@ -169,7 +169,10 @@ SHIM_EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t pos)
 {
 	struct rw a = { .fd = fd, .buf = buf, .len = len, .pos = pos };
 	const struct iovec one = { buf, len };
-	return filled(fd, pos, &one, 1, do_pread, &a);
+	ssize_t n = filled(fd, pos, &one, 1, do_pread, &a);
+	if (shim_is_pagemap(fd))
+		shim_pagemap_fix(buf, n, pos);
+	return n;
 }
 SHIM_EXPORT ssize_t pread64(int fd, void *buf, size_t len, off_t pos)
 {

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Working sets (the REAP idea: record which pages a restore needed, fetch
+ * them in bulk next time).  Recording appends the pages a fault claims (the
+ * faulting page, then its readahead window) before they are filled, so the
+ * record is the order the workload asked for its pages in.  Prefetching walks a list on background
+ * threads: each claims the next PF_BATCH pages that are still missing
+ * (PG_PREFETCH, so a fault on one waits for it instead of reading it again),
+ * reads them as one batch of extents (runs of consecutive pages together;
+ * a remote source pipelines them), installs them and wakes any waiter.  A
+ * read that fails gives its pages back to their faults, which report the
+ * error themselves (SIGBUS) if it persists.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pager.h"
+
+#define PF_BATCH 64               /* pages claimed and read at once per thread */
+#define PF_MAX_THREADS 16
+
+struct pager_ws {
+	/* the record */
+	_Atomic int recording;
+	_Atomic uint64_t nrec;
+	uint64_t *rec;            /* npages entries */
+	/* the prefetch */
+	uint64_t *list;
+	size_t nlist;
+	_Atomic size_t next;      /* the next list entry to claim */
+	_Atomic int stop;
+	unsigned nthreads;
+	pthread_t threads[PF_MAX_THREADS];
+};
+
+/* The region's working-set state, made on first use; handler threads
+ * look at r->ws concurrently, so it is published once, atomically. */
+static struct pager_ws *ws_of(struct uffd_region *r)
+{
+	struct pager_ws *ws = atomic_load(&r->ws), *none = NULL;
+
+	if (ws)
+		return ws;
+	if (!(ws = calloc(1, sizeof(*ws))))
+		return NULL;
+	if (!atomic_compare_exchange_strong(&r->ws, &none, ws)) {
+		free(ws);
+		ws = none;
+	}
+	return ws;
+}
+
+void pager_ws_claimed(struct uffd_region *r, uint64_t pg, size_t n)
+{
+	struct pager_ws *ws = atomic_load(&r->ws);
+
+	if (!atomic_load_explicit(&ws->recording, memory_order_acquire))
+		return;
+	uint64_t at = atomic_fetch_add(&ws->nrec, n);
+	for (size_t i = 0; i < n && at + i < r->npages; i++)
+		ws->rec[at + i] = pg + i;
+}
+
+int uffd_region_record_start(struct uffd_region *r)
+{
+	struct pager_ws *ws;
+
+	if (!r) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!(ws = ws_of(r)))
+		return -1;
+	if (!ws->rec && !(ws->rec = calloc(r->npages, sizeof(*ws->rec))))
+		return -1;
+	atomic_store_explicit(&ws->recording, 1, memory_order_release);
+	return 0;
+}
+
+size_t uffd_region_record(const struct uffd_region *r, uint64_t *pages, size_t max)
+{
+	struct pager_ws *ws = r ? atomic_load(&((struct uffd_region *)r)->ws) : NULL;
+
+	if (!ws || !ws->rec)
+		return 0;
+	uint64_t n = atomic_load(&ws->nrec);
+	if (n > r->npages)
+		n = r->npages;
+	memcpy(pages, ws->rec, (n < max ? n : max) * sizeof(*pages));
+	return n;
+}
+
+/* Claim up to PF_BATCH pages of the list, read and install them. */
+static void prefetch_batch(struct uffd_region *r, char *buf, size_t from, size_t to)
+{
+	struct pager_ws *ws = atomic_load(&r->ws);
+	struct uffd_pager *p = r->pager;
+	const size_t ps = p->psize;
+	struct uffd_source_req reqs[PF_BATCH];
+	uint64_t first[PF_BATCH];
+	size_t ne = 0, used = 0;
+	const int zero = r->src->zero && !r->dirty;
+
+	for (size_t i = from; i < to; i++) {
+		uint64_t pg = ws->list[i];
+		uint8_t want = PG_MISSING;
+		if (pg >= r->npages ||
+		    !atomic_compare_exchange_strong(&r->state[pg], &want, PG_PREFETCH))
+			continue;
+		if (ne && first[ne - 1] + reqs[ne - 1].len / ps == pg) {
+			reqs[ne - 1].len += ps;   /* continues the last run */
+		} else {
+			first[ne] = pg;
+			reqs[ne++] = (struct uffd_source_req){ .off = r->off + pg * ps,
+							       .buf = buf + used * ps, .len = ps };
+		}
+		used++;
+	}
+	if (!ne)
+		return;
+	if (zero)
+		for (size_t e = 0; e < ne; e++)
+			reqs[e].result = 0;
+	else
+		uffd_source_read_reqs(r->src, reqs, ne);
+	for (size_t e = 0; e < ne; e++) {
+		size_t n = reqs[e].len / ps;
+		if (reqs[e].result) {
+			pager_release(r, first[e], n);
+			continue;
+		}
+		size_t got = pager_install(r, first[e], n, zero ? NULL : reqs[e].buf, r->dirty != NULL);
+		atomic_fetch_add_explicit(&p->stats.prefetched, got, memory_order_relaxed);
+		atomic_fetch_add_explicit(&p->stats.filled, got, memory_order_relaxed);
+		if (!zero) {
+			atomic_fetch_add_explicit(&p->stats.prefetch_bytes, reqs[e].len,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&p->stats.bytes, reqs[e].len, memory_order_relaxed);
+		}
+	}
+}
+
+static void *prefetch_main(void *arg)
+{
+	struct uffd_region *r = arg;
+	struct pager_ws *ws = atomic_load(&r->ws);
+	char *buf = malloc(PF_BATCH * r->pager->psize);
+
+	while (buf && !atomic_load(&ws->stop)) {
+		size_t from = atomic_fetch_add(&ws->next, PF_BATCH);
+		if (from >= ws->nlist)
+			break;
+		size_t to = from + PF_BATCH < ws->nlist ? from + PF_BATCH : ws->nlist;
+		prefetch_batch(r, buf, from, to);
+	}
+	free(buf);
+	return NULL;
+}
+
+int uffd_region_prefetch(struct uffd_region *r, const uint64_t *pages, size_t n, unsigned threads)
+{
+	struct pager_ws *ws;
+
+	if (!r || (!pages && n)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!(ws = ws_of(r)))
+		return -1;
+	if (ws->nthreads) {
+		errno = EBUSY;
+		return -1;
+	}
+	free(ws->list);
+	if (!(ws->list = malloc((n ? n : 1) * sizeof(*pages))))
+		return -1;
+	memcpy(ws->list, pages, n * sizeof(*pages));
+	ws->nlist = n;
+	atomic_store(&ws->next, 0);
+	atomic_store(&ws->stop, 0);
+	threads = threads ? threads : 1;
+	threads = threads > PF_MAX_THREADS ? PF_MAX_THREADS : threads;
+	for (unsigned i = 0; i < threads; i++) {
+		int err = pthread_create(&ws->threads[i], NULL, prefetch_main, r);
+		if (err) {
+			if (i == 0) {
+				errno = err;
+				return -1;
+			}
+			break;   /* fewer threads do the same work */
+		}
+		ws->nthreads = i + 1;
+	}
+	return 0;
+}
+
+int uffd_region_prefetch_wait(struct uffd_region *r)
+{
+	if (!r) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct pager_ws *ws = atomic_load(&r->ws);
+	if (ws) {
+		for (unsigned i = 0; i < ws->nthreads; i++)
+			pthread_join(ws->threads[i], NULL);
+		ws->nthreads = 0;
+	}
+	return 0;
+}
+
+void pager_ws_stop(struct uffd_region *r)
+{
+	struct pager_ws *ws = atomic_load(&r->ws);
+
+	if (ws) {
+		atomic_store(&ws->stop, 1);
+		uffd_region_prefetch_wait(r);
+	}
+}
+
+void pager_ws_free(struct uffd_region *r)
+{
+	struct pager_ws *ws = atomic_exchange(&r->ws, NULL);
+
+	if (ws) {
+		free(ws->rec);
+		free(ws->list);
+		free(ws);
+	}
+}
