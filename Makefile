@@ -3,11 +3,11 @@
 #   make test            build and run the suite (make tests: only build it)
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
 #   make bench           the benchmarks
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (make uninstall PREFIX=... removes it)
 #   V=1                  show every command (quiet by default)
 CC      ?= cc
 PREFIX  ?= /usr/local
-VERSION := 0.1.0
+VERSION := 0.2.0
 SOVER   := 0
 SAN     :=
 BUILD   := build
@@ -59,6 +59,8 @@ PROG_SRC  := $(wildcard test/prog/*.c)
 PROG_BIN  := $(PROG_SRC:test/prog/%.c=$(BUILD)/prog/%)
 PLAINCFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -pthread -Iinclude -D_GNU_SOURCE
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h)
 
 # Quiet by default (one short line per library or tool object; test
@@ -96,7 +98,7 @@ TEST_BIN := $(filter-out $(STORE_TEST:test/%.c=$(BUILD)/test/%),$(TEST_BIN))
 $(info libuffd: hiredis or libmemcached not found (pkg-config $(STORE_PKGS)): building without libuffd-store, `uffd image` and the store tests)
 endif
 
-all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd $(BUILD)/libuffd-preload.so \
+all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd $(BUILD)/libuffd-preload.so $(EXAMPLE_BIN) \
 	$(if $(STORE),$(BUILD)/libuffd-store.so)
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
@@ -173,6 +175,15 @@ $(BUILD)/test/%: test/%.cc $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
 	$(Q)$(CXX) $(filter-out -std=gnu11,$(ALLCFLAGS)) -std=gnu++17 -Itest/lib $(LDFLAGS) -o $@ $< \
 		$(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
 
+# The examples, built as a user would: the public headers and the library.
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libuffd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(SAY) CC $<
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libuffd.a $(LDLIBS)
+
+# `uffd --version`
+$(BUILD)/obj/tools/uffd.o: ALLCFLAGS += -DLIBUFFD_VERSION='"$(VERSION)"'
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(SAY) CC $<
@@ -215,8 +226,19 @@ install: all
 	$(if $(wildcard man/*.1),install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)
 	$(if $(wildcard man/*.3),install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3/)
 
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/uffd.h \
+		$(addprefix $(DESTDIR)$(PREFIX)/include/uffd/,$(notdir $(wildcard include/uffd/*.h)))
+	-rmdir $(DESTDIR)$(PREFIX)/include/uffd 2>/dev/null
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/lib/,libuffd.a libuffd.so libuffd.so.$(SOVER) \
+		libuffd.so.$(VERSION) libuffd-preload.so libuffd-store.a libuffd-store.so \
+		libuffd-store.so.$(SOVER) libuffd-store.so.$(VERSION) pkgconfig/libuffd.pc)
+	rm -f $(DESTDIR)$(PREFIX)/bin/uffd
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(wildcard man/*.1))) \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(wildcard man/*.3)))
+
 clean:
 	rm -rf build build-asan build-ubsan build-tsan
 
-.PHONY: all tests test bench install clean asan ubsan tsan
+.PHONY: all tests test bench install uninstall clean asan ubsan tsan
 .SECONDARY:

@@ -67,7 +67,13 @@ long uffd_region_writeback(struct uffd_region *r)
 			errno = err;
 			return -1;
 		}
-		int w = r->src->ops.write(r->src->priv, r->off + pg * ps, r->addr + pg * ps, n * ps);
+		/* not past the source's end (its last page may be partial) */
+		uint64_t at = r->off + pg * ps, len = n * ps;
+		if (at >= r->src->size)
+			len = 0;
+		else if (len > r->src->size - at)
+			len = r->src->size - at;
+		int w = len ? r->src->ops.write(r->src->priv, at, r->addr + pg * ps, (size_t)len) : 0;
 		if (w < 0) {
 			/* still to be written: dirty again (they stay protected;
 			 * a write to them faults and unprotects as usual) */
