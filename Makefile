@@ -3,7 +3,7 @@
 #   make test            build and run the suite (make tests: only build it)
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
 #   make stress          the stress programs for DURATION seconds each (default 60)
-#   make bench           the benchmarks
+#   make bench           a short run of `uffd bench` (both backends, every scenario)
 #   make install PREFIX=/usr/local   (make uninstall PREFIX=... removes it)
 #   V=1                  show every command (quiet by default)
 CC      ?= cc
@@ -40,7 +40,7 @@ endif
 
 LIB_SRC   := $(wildcard src/*.c src/kernel/*.c src/user/*.c src/pager/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_SRC  := $(wildcard tools/*.c bench/*.c)
 TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TLIB_SRC  := $(wildcard test/lib/*.c)
 TLIB_OBJ  := $(TLIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -49,7 +49,6 @@ TEST_BIN  := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 # C++ programs under test/ (the public headers must compile as C++).
 CXX_TEST_SRC := $(wildcard test/*.cc)
 TEST_BIN  += $(CXX_TEST_SRC:test/%.cc=$(BUILD)/test/%)
-BENCH_SRC := $(wildcard bench/*.c)
 # The LD_PRELOAD shim and the unmodified programs the tests run under it are
 # built without sanitizers in every build: a sanitizer runtime cannot be
 # preloaded into a program that was not built with it.
@@ -59,10 +58,9 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/$(PLAIN_OBJ)/%.o)
 PROG_SRC  := $(wildcard test/prog/*.c)
 PROG_BIN  := $(PROG_SRC:test/prog/%.c=$(BUILD)/prog/%)
 PLAINCFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -pthread -Iinclude -D_GNU_SOURCE
-BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
-HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h)
+HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h bench/*.h)
 
 # Quiet by default (one short line per library or tool object; test
 # programs build silently): V=1 shows every command.
@@ -185,17 +183,12 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libuffd.a $(HEADERS)
 # `uffd --version`
 $(BUILD)/obj/tools/uffd.o: ALLCFLAGS += -DLIBUFFD_VERSION='"$(VERSION)"'
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(SAY) CC $<
-	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libuffd.a $(LDLIBS)
-
 # The user backend owns SIGSEGV: AddressSanitizer must let it.
 TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	TSAN_OPTIONS=report_signal_unsafe=0:handle_segv=0:handle_sigbus=0:die_after_fork=0:suppressions=$(CURDIR)/test/tsan.supp
 
-tests: all $(TEST_BIN) $(PROG_BIN) $(BENCH_BIN)
+tests: all $(TEST_BIN) $(PROG_BIN)
 
 test: all $(TEST_BIN) $(PROG_BIN)
 	@$(TEST_ENV) test/run.sh $(BUILD)/test
@@ -209,8 +202,9 @@ stress: all $(STRESS_BIN)
 		$(TEST_ENV) STRESS_SECONDS=$(DURATION) T_TIME_LIMIT=$$(($(DURATION) * 2 + 120)) \
 			$$t || exit 1; done
 
-bench: all $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do $$b || exit 1; done
+# A short run of every scenario (uffd bench --quick); see `build/uffd bench --help`.
+bench: all
+	$(BUILD)/uffd bench --quick
 
 asan ubsan tsan:
 	@:
