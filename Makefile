@@ -4,10 +4,11 @@
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
 #   make stress          the stress programs for DURATION seconds each (default 60)
 #   make bench           a short run of `uffd bench` (both backends, every scenario)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (make uninstall PREFIX=... removes it)
+#   V=1                  show every command (quiet by default)
 CC      ?= cc
 PREFIX  ?= /usr/local
-VERSION := 0.1.0
+VERSION := 0.2.0
 SOVER   := 0
 SAN     :=
 BUILD   := build
@@ -57,7 +58,19 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/$(PLAIN_OBJ)/%.o)
 PROG_SRC  := $(wildcard test/prog/*.c)
 PROG_BIN  := $(PROG_SRC:test/prog/%.c=$(BUILD)/prog/%)
 PLAINCFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -pthread -Iinclude -D_GNU_SOURCE
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h bench/*.h)
+
+# Quiet by default (one short line per library or tool object; test
+# programs build silently): V=1 shows every command.
+ifeq ($(V),1)
+Q :=
+SAY := @:
+else
+Q := @
+SAY := @printf '  %-6s %s\n'
+endif
 
 # The store library (src/store/: Redis and memcached page sources, memory images)
 # is a separate libuffd-store, built only where hiredis and libmemcached are
@@ -87,12 +100,13 @@ STORE_BENCH_BIN :=
 $(info libuffd: hiredis or libmemcached not found (pkg-config $(STORE_PKGS)): building without libuffd-store, `uffd image` and the store tests)
 endif
 
-all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd $(BUILD)/libuffd-preload.so \
+all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd $(BUILD)/libuffd-preload.so $(EXAMPLE_BIN) \
 	$(if $(STORE),$(BUILD)/libuffd-store.so)
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -c -o $@ $<
+	$(if $(filter test/%,$<),,$(SAY) CC $<)
+	$(Q)$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 # The static library exports what the shared one does (src/libuffd.map):
 # its objects linked into one (ld -r), every other global made local.
@@ -100,46 +114,53 @@ LIB_API := $(shell sed -n 's/^[[:space:]]*\(uffd_[a-z0-9_]*\);/\1/p' src/libuffd
 
 $(BUILD)/libuffd.a: $(LIB_OBJ) src/libuffd.map
 	@rm -f $@
-	$(CC) -r -nostdlib -o $(BUILD)/libuffd-all.o $(LIB_OBJ)
-	objcopy $(LIB_API:%=--keep-global-symbol=%) $(BUILD)/libuffd-all.o
-	ar rcs $@ $(BUILD)/libuffd-all.o
+	$(SAY) AR $@
+	$(Q)$(CC) -r -nostdlib -o $(BUILD)/libuffd-all.o $(LIB_OBJ)
+	$(Q)objcopy $(LIB_API:%=--keep-global-symbol=%) $(BUILD)/libuffd-all.o
+	$(Q)ar rcs $@ $(BUILD)/libuffd-all.o
 
 $(BUILD)/libuffd.so: $(LIB_OBJ) src/libuffd.map
-	$(CC) -shared -Wl,-soname,libuffd.so.$(SOVER) -Wl,--version-script=src/libuffd.map \
+	$(SAY) LD $@
+	$(Q)$(CC) -shared -Wl,-soname,libuffd.so.$(SOVER) -Wl,--version-script=src/libuffd.map \
 		$(LDFLAGS) -o $(BUILD)/libuffd.so.$(VERSION) $(LIB_OBJ) $(LDLIBS)
-	ln -sf libuffd.so.$(VERSION) $(BUILD)/libuffd.so.$(SOVER)
-	ln -sf libuffd.so.$(VERSION) $@
+	$(Q)ln -sf libuffd.so.$(VERSION) $(BUILD)/libuffd.so.$(SOVER)
+	$(Q)ln -sf libuffd.so.$(VERSION) $@
 
 $(BUILD)/obj-plain/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(PLAINCFLAGS) -c -o $@ $<
+	$(SAY) CC $< "(preload)"
+	$(Q)$(CC) $(PLAINCFLAGS) -c -o $@ $<
 
 $(BUILD)/libuffd-preload.so: $(PRELOAD_OBJ) src/preload/preload.map
-	$(CC) -shared -Wl,--version-script=src/preload/preload.map -o $@ $(PRELOAD_OBJ) -pthread -ldl
+	$(SAY) LD $@
+	$(Q)$(CC) -shared -Wl,--version-script=src/preload/preload.map -o $@ $(PRELOAD_OBJ) -pthread -ldl
 
 # Programs written as real userfaultfd clients (only <linux/userfaultfd.h>).
 $(BUILD)/prog/%: test/prog/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 $(WARN) $(CFLAGS) -pthread -o $@ $< -pthread
+	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -pthread -o $@ $< -pthread
 
 $(BUILD)/libuffd-store.a: $(STORE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(SAY) AR $@
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libuffd-store.so: $(STORE_OBJ) $(BUILD)/libuffd.so src/store/libuffd-store.map
-	$(CC) -shared -Wl,-soname,libuffd-store.so.$(SOVER) -Wl,--version-script=src/store/libuffd-store.map \
+	$(SAY) LD $@
+	$(Q)$(CC) -shared -Wl,-soname,libuffd-store.so.$(SOVER) -Wl,--version-script=src/store/libuffd-store.map \
 		$(LDFLAGS) -o $(BUILD)/libuffd-store.so.$(VERSION) $(STORE_OBJ) -L$(BUILD) -luffd $(STORE_LIBS) $(LDLIBS)
-	ln -sf libuffd-store.so.$(VERSION) $(BUILD)/libuffd-store.so.$(SOVER)
-	ln -sf libuffd-store.so.$(VERSION) $@
+	$(Q)ln -sf libuffd-store.so.$(VERSION) $(BUILD)/libuffd-store.so.$(SOVER)
+	$(Q)ln -sf libuffd-store.so.$(VERSION) $@
 
 $(BUILD)/uffd: $(TOOL_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a
-	$(CC) $(LDFLAGS) $(if $(STORE),-Wl$(comma)-u$(comma)uffd_source_store) -o $@ $(TOOL_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(STORE_LIBS) $(LDLIBS)
+	$(SAY) LD $@
+	$(Q)$(CC) $(LDFLAGS) $(if $(STORE),-Wl$(comma)-u$(comma)uffd_source_store) -o $@ $(TOOL_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(STORE_LIBS) $(LDLIBS)
 
 # Store tests link libuffd-store and its client libraries (static pattern
 # rules: explicit, so never confused with the generic test rule).
 $(STORE_TLIB_OBJ): $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 $(STORE_BENCH_BIN): $(BUILD)/bench/store-%: bench/store/%.c $(TLIB_OBJ) $(STORE_TLIB_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -148,18 +169,27 @@ $(STORE_BENCH_BIN): $(BUILD)/bench/store-%: bench/store/%.c $(TLIB_OBJ) $(STORE_
 
 $(STORE_TEST:test/%.c=$(BUILD)/test/%): $(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(STORE_TLIB_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(STORE_CFLAGS) -Itest/lib -Itest/lib/store -Isrc/store $(LDFLAGS) -Wl,-u,uffd_source_store -o $@ $< \
+	$(Q)$(CC) $(ALLCFLAGS) $(STORE_CFLAGS) -Itest/lib -Itest/lib/store -Isrc/store $(LDFLAGS) -Wl,-u,uffd_source_store -o $@ $< \
 		$(TLIB_OBJ) $(STORE_TLIB_OBJ) \
 		$(STORE_LIB) $(BUILD)/libuffd.a $(STORE_LIBS) $(LDLIBS)
 
 $(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
+	$(Q)$(CC) $(ALLCFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
 
 $(BUILD)/test/%: test/%.cc $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(filter-out -std=gnu11,$(ALLCFLAGS)) -std=gnu++17 -Itest/lib $(LDFLAGS) -o $@ $< \
+	$(Q)$(CXX) $(filter-out -std=gnu11,$(ALLCFLAGS)) -std=gnu++17 -Itest/lib $(LDFLAGS) -o $@ $< \
 		$(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
+
+# The examples, built as a user would: the public headers and the library.
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libuffd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(SAY) CC $<
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libuffd.a $(LDLIBS)
+
+# `uffd --version`
+$(BUILD)/obj/tools/uffd.o: ALLCFLAGS += -DLIBUFFD_VERSION='"$(VERSION)"'
 
 # The user backend owns SIGSEGV: AddressSanitizer must let it.
 TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \
@@ -213,8 +243,19 @@ install: all
 	$(if $(wildcard man/*.1),install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)
 	$(if $(wildcard man/*.3),install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3/)
 
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/uffd.h \
+		$(addprefix $(DESTDIR)$(PREFIX)/include/uffd/,$(notdir $(wildcard include/uffd/*.h)))
+	-rmdir $(DESTDIR)$(PREFIX)/include/uffd 2>/dev/null
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/lib/,libuffd.a libuffd.so libuffd.so.$(SOVER) \
+		libuffd.so.$(VERSION) libuffd-preload.so libuffd-store.a libuffd-store.so \
+		libuffd-store.so.$(SOVER) libuffd-store.so.$(VERSION) pkgconfig/libuffd.pc)
+	rm -f $(DESTDIR)$(PREFIX)/bin/uffd
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(wildcard man/*.1))) \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man3/,$(notdir $(wildcard man/*.3)))
+
 clean:
 	rm -rf build build-asan build-ubsan build-tsan
 
-.PHONY: all tests test stress bench bench-store install clean asan ubsan tsan
+.PHONY: all tests test stress bench bench-store install uninstall clean asan ubsan tsan
 .SECONDARY:

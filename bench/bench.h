@@ -13,6 +13,7 @@
  *   sparse.c    16 GiB sparse, random touches
  *   postcopy.c  QEMU-postcopy-like throughput
  *   remote.c    a handler in another process (the fd sent over SCM_RIGHTS)
+ *   pager.c     the pager: lazy against eager restore of 1 GiB, faults/s by handler threads
  *   scenarios.c the table of scenarios
  *
  * A scenario runs one measured round on one backend and fills a sample; it

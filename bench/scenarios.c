@@ -13,6 +13,10 @@ int postcopy_run(const struct scenario *s, int backend, struct sample *out, char
 		 size_t errlen);
 int remote_run(const struct scenario *s, int backend, struct sample *out, char *err,
 	       size_t errlen);
+int pager_restore_run(const struct scenario *s, int backend, struct sample *out, char *err,
+		      size_t errlen);
+int pager_faults_run(const struct scenario *s, int backend, struct sample *out, char *err,
+		     size_t errlen);
 
 #define TOUCH(...) (&(const struct touch_arg){ __VA_ARGS__ })
 #define US "us/fault"
@@ -78,5 +82,17 @@ const struct scenario bench_scenarios[] = {
 	{ "postcopy", "faulting threads, handler threads and a background COPY stream",
 	  "faults/s", .higher_better = true, .run = postcopy_run,
 	  .extra = { "pages/s", "eexist", "faults" } },
+	{ "pager-restore-eager", "1 GiB file read whole (pread), then one read per page", "ms",
+	  .no_uffd = true, .warmup = true, .arg = NULL, .run = pager_restore_run },
+	{ "pager-restore-lazy", "the same file mapped lazily by the pager (readahead), one read per page",
+	  "ms", .warmup = true, .arg = (const void *)1, .run = pager_restore_run,
+	  .extra = { "faulted", "read-ahead" } },
+	{ "pager-faults-1", "pager: 4 threads touch 64 MiB at random, no readahead, 1 handler thread",
+	  "faults/s", .higher_better = true, .arg = (const void *)1, .run = pager_faults_run,
+	  .extra = { "pages" } },
+	{ "pager-faults-2", "the same, 2 handler threads", "faults/s", .higher_better = true,
+	  .arg = (const void *)2, .run = pager_faults_run, .extra = { "pages" } },
+	{ "pager-faults-4", "the same, 4 handler threads", "faults/s", .higher_better = true,
+	  .arg = (const void *)4, .run = pager_faults_run, .extra = { "pages" } },
 };
 const size_t bench_nscenarios = sizeof(bench_scenarios) / sizeof(bench_scenarios[0]);

@@ -39,16 +39,26 @@ const char *uffd_backend_name(enum uffd_backend backend)
 	return "unknown";
 }
 
-/* UFFD_BACKEND=kernel|user in the environment forces what AUTO picks. */
-static enum uffd_backend auto_choice(void)
+/* UFFD_BACKEND=kernel|user|auto in the environment chooses what AUTO picks;
+ * anything else (a typo: usr, USER) is refused rather than silently ignored. */
+static int auto_choice(enum uffd_backend *out)
 {
 	const char *env = getenv("UFFD_BACKEND");
 
-	if (env && !strcmp(env, "kernel"))
-		return UFFD_BACKEND_KERNEL;
-	if (env && !strcmp(env, "user"))
-		return UFFD_BACKEND_USER;
-	return UFFD_BACKEND_AUTO;
+	*out = UFFD_BACKEND_AUTO;
+	if (!env || !*env || !strcmp(env, "auto"))
+		return 0;
+	if (!strcmp(env, "kernel")) {
+		*out = UFFD_BACKEND_KERNEL;
+		return 0;
+	}
+	if (!strcmp(env, "user")) {
+		*out = UFFD_BACKEND_USER;
+		return 0;
+	}
+	uffd_set_why("UFFD_BACKEND=%.64s in the environment: not kernel, user or auto", env);
+	errno = EINVAL;
+	return -1;
 }
 
 #define OPEN_FLAGS (O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY | \
@@ -75,8 +85,8 @@ static int open_how(int flags, enum uffd_backend backend, char *how,
 		errno = EINVAL;
 		return -1;
 	}
-	if (backend == UFFD_BACKEND_AUTO)
-		backend = auto_choice();
+	if (backend == UFFD_BACKEND_AUTO && auto_choice(&backend) < 0)
+		return -1;
 	switch (backend) {
 	case UFFD_BACKEND_KERNEL:
 		return uffd_kernel_open(flags, how, howlen);

@@ -7,7 +7,8 @@
  * its source once and installed once (bytes read, pages filled); a fault
  * whose page was already filled costs nothing (faults = filled by a fault +
  * skipped).  A region longer than its source: the pages past the end raise
- * SIGBUS (counted as errors), as a file mapping past EOF does.
+ * SIGBUS (counted as errors), as a file mapping past EOF does; a file that
+ * ends inside a page: that page holds its bytes, then zeros.
  */
 #include <pthread.h>
 
@@ -108,6 +109,28 @@ static void scenario(void)
 	struct uffd_pager_stats st;
 	uffd_pager_stats(p, &st);
 	T_EXPECT_EQ(st.errors, (uint64_t)sig_past);
+
+	/* A file that ends inside a page: that page holds its bytes, then zeros. */
+	T_ASSERT(ftruncate(fd, 10 * t_page + 1000) == 0);
+	struct uffd_source *part = uffd_source_file(path, 0);
+	T_ASSERT(part);
+	r = uffd_pager_map(p, part, 12 * (size_t)t_page, 0, 0);
+	T_ASSERT(r);
+	m = uffd_region_addr(r);
+	static const char zeros[4096];
+	int whole = 1;
+	for (int i = 0; i < 10; i++)
+		whole &= t_check(m + i * t_page, (size_t)t_page, TP_SEED(i));
+	char *ref = malloc((size_t)t_page);
+	t_fill(ref, (size_t)t_page, TP_SEED(10));
+	int tail = !tp_touch(m + 10 * t_page, 0, &v, NULL) && !memcmp(m + 10 * t_page, ref, 1000) &&
+		   !memcmp(m + 10 * t_page + 1000, zeros, (size_t)t_page - 1000);
+	free(ref);
+	int past = tp_touch(m + 11 * t_page, 0, &v, NULL);
+	T_OBS("partial last page: whole pages %d, last page %d, past it sigbus %d", whole, tail, past);
+	T_EXPECT(whole && tail && past);
+	T_EXPECT_OK(uffd_region_unmap(r));
+	uffd_source_close(part);
 
 	uffd_pager_destroy(p);
 	uffd_source_close(file);

@@ -33,6 +33,11 @@ struct probe_backend {
 
 struct probe_report {
 	struct probe_backend b[PROBE_NBACKEND];
+	/* What uffd_open(UFFD_BACKEND_AUTO) opens here: a backend, or -1 (the
+	 * errno in auto_err, the reason in auto_why); auto_env: UFFD_BACKEND. */
+	int auto_backend, auto_err;
+	char auto_why[256];
+	const char *auto_env;
 };
 
 /* Fill the report; uses only uffd_backend_probe(), uffd_open(), uffd_ioctl(). */

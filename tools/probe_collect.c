@@ -165,8 +165,22 @@ int probe_works(const struct probe_backend *b)
 	return b->info.available && b->api_ok;
 }
 
+/* What AUTO picks: opened for real, as a program would. */
+static void probe_auto(struct probe_report *r)
+{
+	r->auto_env = getenv("UFFD_BACKEND");
+	errno = 0;
+	int fd = uffd_open(O_CLOEXEC, UFFD_BACKEND_AUTO);
+	r->auto_err = errno;
+	snprintf(r->auto_why, sizeof(r->auto_why), "%s", uffd_strerror());
+	r->auto_backend = fd >= 0 ? uffd_fd_backend(fd) : -1;
+	if (fd >= 0)
+		close(fd);
+}
+
 void probe_collect(struct probe_report *r)
 {
 	probe_backend(&r->b[0], UFFD_BACKEND_KERNEL);
 	probe_backend(&r->b[1], UFFD_BACKEND_USER);
+	probe_auto(r);
 }

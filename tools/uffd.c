@@ -10,6 +10,7 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "demo", cmd_demo, "restore a memory snapshot lazily with the pager, checked byte for byte" },
 	{ "probe", cmd_probe, "which backends work here, their features and ioctls" },
 	{ "bench", cmd_bench, "both backends side by side: fault round trips, throughput" },
 	{ "run", cmd_run, "run a program with its userfaultfds on a chosen backend" },
@@ -20,7 +21,7 @@ static const struct command {
 
 static int usage(FILE *out)
 {
-	fprintf(out, "usage: uffd COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: uffd COMMAND [ARGS]   (uffd --version, uffd COMMAND --help)\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
 	return out == stdout ? 0 : 2;
@@ -32,6 +33,10 @@ int main(int argc, char **argv)
 		return usage(stderr);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
 		return usage(stdout);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("uffd (libuffd) %s\n", LIBUFFD_VERSION);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

@@ -119,6 +119,16 @@ size_t uffd_region_length(const struct uffd_region *region);
  * with write(); returns the number of pages written, or -1 with errno
  * (EINVAL: not tracking; EROFS: the source cannot write; the source's errno). */
 long uffd_region_writeback(struct uffd_region *region);
+/* A consistent copy of the region as it is at the call, taken while other
+ * threads go on writing to it: sink(ctx, offset, page, len) receives every
+ * page once (offset from the region's start; pages never read come from the
+ * source), in no set order, from the calling thread and from handler threads
+ * (it must be thread-safe); a write to a page not saved yet waits until it is.  Needs UFFD_PAGER_WRITEBACK.  Returns the pages saved, or -1
+ * with errno (EINVAL: not tracking; EBUSY: a snapshot of this region is
+ * running; the sink's or the source's errno: the first one met). */
+long uffd_region_snapshot(struct uffd_region *region,
+			  int (*sink)(void *ctx, uint64_t offset, const void *page, size_t len),
+			  void *ctx);
 /* Unregister and unmap the region.  0, or -1 with errno. */
 int uffd_region_unmap(struct uffd_region *region);
 

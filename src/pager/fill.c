@@ -4,14 +4,15 @@
  * fills it; a message for a page already claimed or filled costs nothing
  * more (the filler's COPY wakes every thread waiting on it).  A fault that
  * continues a sequential run claims a readahead window behind it, which
- * doubles with each run hit up to the configured bound; the faulting page
- * and its window are read as one extent, the faulting page is installed
- * (and its thread woken) first, then the window in one UFFDIO_COPY.
+ * doubles with each run hit up to the configured bound.  The faulting pages
+ * of a batch are read (one batch to the source), installed and their
+ * threads woken first; then the windows are read and each is installed in
+ * one UFFDIO_COPY.
  *
  * A source error never becomes zeros: the faulting page is poisoned
  * (UFFDIO_POISON), so the access raises SIGBUS as a failed page-in of a file
  * mapping does; a failed window is released and woken, so any thread
- * waiting in it faults again and has its own page read on its own.
+ * waiting in it faults again and has its page read on its own.
  */
 #include <errno.h>
 #include <signal.h>
@@ -146,8 +147,14 @@ static unsigned window(struct uffd_region *r, uint64_t pg)
 			break;
 		got++;
 	}
-	atomic_store_explicit(&r->ra[s].win, got, RELAXED);
-	atomic_store_explicit(&r->ra[s].next, pg + 1 + got, RELAXED);
+	/* A run that meets pages already there (touched at random before, or
+	 * read ahead by another run) goes on after them. */
+	uint64_t next = pg + 1 + got;
+	for (unsigned k = 0; k < max && next < r->npages &&
+			     atomic_load_explicit(&r->state[next], RELAXED) != PG_MISSING; k++)
+		next++;
+	atomic_store_explicit(&r->ra[s].win, w, RELAXED);
+	atomic_store_explicit(&r->ra[s].next, next, RELAXED);
 	return got;
 }
 
@@ -181,6 +188,29 @@ static void install_faulting(struct pager_thread *t, struct job *j, const void *
 	pager_lat_record(&t->stats, pager_now_ns() - t0);
 }
 
+/* Read extents: consecutive jobs on one source go as one batch; a zero
+ * source needs no read when ZEROPAGE can install its pages. */
+static void read_jobs(struct job *jobs, struct uffd_source_req *reqs, size_t nj)
+{
+	for (size_t i = 0; i < nj;) {
+		struct uffd_source *src = jobs[i].r->src;
+		size_t k = i + 1;
+		while (k < nj && jobs[k].r->src == src)
+			k++;
+		if (src->zero && !jobs[i].r->dirty)
+			for (size_t m = i; m < k; m++)
+				reqs[m].result = 0;
+		else
+			uffd_source_read_reqs(src, reqs + i, k - i);
+		i = k;
+	}
+}
+
+static const void *job_buf(const struct job *j, const struct uffd_source_req *req)
+{
+	return (j->r->src->zero && !j->r->dirty) ? NULL : req->buf;
+}
+
 void pager_fill_faults(struct pager_thread *t, struct fault *f, size_t n, uint64_t t0)
 {
 	struct job jobs[PAGER_BATCH];
@@ -205,56 +235,49 @@ void pager_fill_faults(struct pager_thread *t, struct fault *f, size_t n, uint64
 		jobs[nj] = (struct job){ r, f[i].page, w,
 					 !!(f[i].flags & UFFD_PAGEFAULT_FLAG_WRITE) };
 		reqs[nj] = (struct uffd_source_req){ .off = r->off + f[i].page * ps,
-						     .buf = t->buf + used,
-						     .len = (1 + (size_t)w) * ps };
-		used += reqs[nj].len;
+						     .buf = t->buf + used, .len = ps };
+		used += (1 + (size_t)w) * ps;
 		nj++;
 	}
-	/* Read: consecutive jobs on one source go as one batch; a zero source
-	 * needs no read when ZEROPAGE can install its pages. */
-	for (size_t i = 0; i < nj;) {
-		struct uffd_source *src = jobs[i].r->src;
-		size_t k = i + 1;
-		while (k < nj && jobs[k].r->src == src)
-			k++;
-		if (src->zero && !jobs[i].r->dirty)
-			for (size_t m = i; m < k; m++)
-				reqs[m].result = 0;
-		else
-			uffd_source_read_reqs(src, reqs + i, k - i);
-		i = k;
-	}
+	/* The faulting pages first: read, installed, their threads woken. */
+	read_jobs(jobs, reqs, nj);
 	for (size_t i = 0; i < nj; i++) {
 		struct job *j = &jobs[i];
-		struct uffd_region *r = j->r;
-		const void *buf = (r->src->zero && !r->dirty) ? NULL : reqs[i].buf;
+		const void *buf = job_buf(j, &reqs[i]);
 		if (reqs[i].result == 0) {
-			atomic_fetch_add_explicit(&t->stats.bytes, buf ? reqs[i].len : 0, RELAXED);
+			atomic_fetch_add_explicit(&t->stats.bytes, buf ? ps : 0, RELAXED);
 			install_faulting(t, j, buf, t0);
-			if (j->win) {
-				atomic_fetch_add_explicit(&t->stats.filled, j->win, RELAXED);
-				atomic_fetch_add_explicit(&t->stats.read_ahead, j->win, RELAXED);
-				size_t got = pager_install(r, j->pg + 1, j->win,
-							   buf ? (const char *)buf + ps : NULL,
-							   r->dirty != NULL);
-				atomic_fetch_sub_explicit(&t->stats.filled, j->win - got, RELAXED);
-				atomic_fetch_sub_explicit(&t->stats.read_ahead, j->win - got, RELAXED);
-			}
+		} else {
+			poison(t, j->r, j->pg);
+			pager_lat_record(&t->stats, pager_now_ns() - t0);
+		}
+	}
+	/* Then the readahead windows, each in one COPY. */
+	size_t nw = 0;
+	for (size_t i = 0; i < nj; i++) {
+		if (!jobs[i].win)
+			continue;
+		jobs[nw] = jobs[i];
+		reqs[nw] = (struct uffd_source_req){ .off = reqs[i].off + ps,
+						     .buf = (char *)reqs[i].buf + ps,
+						     .len = jobs[i].win * ps };
+		nw++;
+	}
+	read_jobs(jobs, reqs, nw);
+	for (size_t i = 0; i < nw; i++) {
+		struct job *j = &jobs[i];
+		struct uffd_region *r = j->r;
+		if (reqs[i].result != 0) {
+			/* dropped: a page of it that is touched is read on its own */
+			pager_release(r, j->pg + 1, j->win);
 			continue;
 		}
-		/* The extent failed: the window goes back, the faulting page is
-		 * read on its own once more, and poisoned if that fails too. */
-		if (j->win) {
-			pager_release(r, j->pg + 1, j->win);
-			reqs[i].len = ps;
-			uffd_source_read_reqs(r->src, &reqs[i], 1);
-			if (reqs[i].result == 0) {
-				atomic_fetch_add_explicit(&t->stats.bytes, ps, RELAXED);
-				install_faulting(t, j, reqs[i].buf, t0);
-				continue;
-			}
-		}
-		poison(t, r, j->pg);
-		pager_lat_record(&t->stats, pager_now_ns() - t0);
+		const void *buf = job_buf(j, &reqs[i]);
+		atomic_fetch_add_explicit(&t->stats.bytes, buf ? reqs[i].len : 0, RELAXED);
+		atomic_fetch_add_explicit(&t->stats.filled, j->win, RELAXED);
+		atomic_fetch_add_explicit(&t->stats.read_ahead, j->win, RELAXED);
+		size_t got = pager_install(r, j->pg + 1, j->win, buf, r->dirty != NULL);
+		atomic_fetch_sub_explicit(&t->stats.filled, j->win - got, RELAXED);
+		atomic_fetch_sub_explicit(&t->stats.read_ahead, j->win - got, RELAXED);
 	}
 }

@@ -10,6 +10,7 @@
  *               read them, COPY the faulting page (woken first), then the
  *               window in one COPY; a source error poisons the page (SIGBUS)
  *   writeback.c write-protect faults (dirty tracking) and write-back
+ *   snapshot.c  a consistent copy of a region while it is written to
  *   stats.c     counters and the fault-latency histogram
  *   prefetch.c  working sets: record the order pages are filled in; prefetch
  *               a recorded list in bulk on background threads
@@ -49,6 +50,8 @@ struct uffd_region {
 	_Atomic uint8_t *state;   /* PG_* per page */
 	_Atomic uint8_t *dirty;   /* written since filled / written back (WRITEBACK) */
 	pthread_mutex_t wp_lock;  /* a dirty mark and its protection change together */
+	_Atomic uint8_t *snap;    /* SNAP_*: what a running snapshot has still to save */
+	struct pager_snapshot *snapping; /* the running snapshot or NULL (under wp_lock) */
 	struct ra_stream ra[RA_STREAMS];
 	_Atomic unsigned ra_victim;
 	_Atomic(struct pager_ws *) ws;  /* working set: record and prefetch (prefetch.c) */
@@ -106,8 +109,22 @@ UFFD_HIDDEN void pager_release(struct uffd_region *r, uint64_t pg, size_t n);
 UFFD_HIDDEN void pager_ws_claimed(struct uffd_region *r, uint64_t pg, size_t n);
 UFFD_HIDDEN void pager_ws_stop(struct uffd_region *r);
 UFFD_HIDDEN void pager_ws_free(struct uffd_region *r);
+/* snapshot.c */
+#define SNAP_DONE   0
+#define SNAP_MEMORY 1             /* present at the snapshot: save before a write */
+#define SNAP_SOURCE 2             /* not present: the source holds its content */
+struct pager_snapshot {
+	int (*sink)(void *ctx, uint64_t off, const void *buf, size_t len);
+	void *ctx;
+	int err;
+	long saved;
+};
+/* Under wp_lock: save page pg (SNAP_MEMORY) before anything writes it. */
+UFFD_HIDDEN void pager_snapshot_save(struct uffd_region *r, uint64_t pg);
 /* writeback.c: a write-protect fault on page pg. */
 UFFD_HIDDEN void pager_wp_fault(struct pager_thread *t, struct uffd_region *r, uint64_t pg);
+/* writeback.c: write-protect (on) or unprotect n pages from pg. */
+UFFD_HIDDEN int pager_protect(struct uffd_region *r, uint64_t pg, size_t n, int on);
 /* stats.c */
 UFFD_HIDDEN void pager_lat_record(struct pager_stats *s, uint64_t ns);
 UFFD_HIDDEN uint64_t pager_now_ns(void);

@@ -21,6 +21,7 @@ static void free_region(struct uffd_region *r)
 		munmap(r->addr, r->len);
 	free((void *)r->state);
 	free((void *)r->dirty);
+	free((void *)r->snap);
 	pager_ws_free(r);
 	pthread_mutex_destroy(&r->wp_lock);
 	free(r);

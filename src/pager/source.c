@@ -2,6 +2,7 @@
 /* The page-source object: construction, size, reads, release. */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "source.h"
 
@@ -39,9 +40,12 @@ void uffd_source_read_reqs(struct uffd_source *src, struct uffd_source_req *reqs
 {
 	size_t ask = 0;
 
-	/* Extents past the end fail here; the others are asked for together. */
+	/* Extents past the end fail here (the last page counts whole: the
+	 * source fills its tail with zeros); the others are asked for together. */
+	const uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	const uint64_t end = src->size > UINT64_MAX - ps ? UINT64_MAX : (src->size + ps - 1) & ~(ps - 1);
 	for (size_t i = 0; i < n; i++) {
-		if (reqs[i].off >= src->size || reqs[i].len > src->size - reqs[i].off)
+		if (reqs[i].off >= src->size || reqs[i].len > end - reqs[i].off)
 			reqs[i].result = -ENODATA;
 		else
 			reqs[i].result = 1;     /* to ask */

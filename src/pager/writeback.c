@@ -15,7 +15,7 @@
 
 #define RELAXED memory_order_relaxed
 
-static int protect(struct uffd_region *r, uint64_t pg, size_t n, int on)
+int pager_protect(struct uffd_region *r, uint64_t pg, size_t n, int on)
 {
 	struct uffdio_writeprotect wp = {
 		.range = { (uintptr_t)r->addr + pg * r->pager->psize, n * r->pager->psize },
@@ -29,7 +29,9 @@ void pager_wp_fault(struct pager_thread *t, struct uffd_region *r, uint64_t pg)
 	atomic_fetch_add_explicit(&t->stats.wp_faults, 1, RELAXED);
 	pthread_mutex_lock(&r->wp_lock);
 	atomic_store(&r->dirty[pg], 1);
-	protect(r, pg, 1, 0);        /* and wake the writer */
+	if (r->snapping && atomic_load(&r->snap[pg]) == SNAP_MEMORY)
+		pager_snapshot_save(r, pg);   /* the snapshot's copy first */
+	pager_protect(r, pg, 1, 0);  /* and wake the writer */
 	pthread_mutex_unlock(&r->wp_lock);
 }
 
@@ -57,7 +59,7 @@ long uffd_region_writeback(struct uffd_region *r)
 		while (pg + n < r->npages && n < RUN_MAX && atomic_load(&r->dirty[pg + n]))
 			n++;
 		pthread_mutex_lock(&r->wp_lock);
-		int ret = protect(r, pg, n, 1);
+		int ret = pager_protect(r, pg, n, 1);
 		int err = errno;
 		if (ret == 0)
 			for (size_t i = 0; i < n; i++)
@@ -67,7 +69,13 @@ long uffd_region_writeback(struct uffd_region *r)
 			errno = err;
 			return -1;
 		}
-		int w = r->src->ops.write(r->src->priv, r->off + pg * ps, r->addr + pg * ps, n * ps);
+		/* not past the source's end (its last page may be partial) */
+		uint64_t at = r->off + pg * ps, len = n * ps;
+		if (at >= r->src->size)
+			len = 0;
+		else if (len > r->src->size - at)
+			len = r->src->size - at;
+		int w = len ? r->src->ops.write(r->src->priv, at, r->addr + pg * ps, (size_t)len) : 0;
 		if (w < 0) {
 			/* still to be written: dirty again (they stay protected;
 			 * a write to them faults and unprotects as usual) */

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "abi_names.h"
 
 enum uffd_backend t_backend;
 long t_page;
@@ -165,6 +166,32 @@ int t_uffd(int flags)
 	return fd;
 }
 
+/* "UFFD_FEATURE_EVENT_FORK, UFFD_FEATURE_MOVE" for a mask (static buffer). */
+static const char *t_feature_names(uint64_t mask)
+{
+	static const struct orc_abi_value names[] = {
+#define X(n) { #n, (unsigned long long)(n) },
+		ORC_NAMES(X)
+#undef X
+	};
+	static char out[512];
+	size_t len = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strncmp(names[i].name, "UFFD_FEATURE_", 13) || !(names[i].value & mask) ||
+		    len >= sizeof(out))
+			continue;
+		mask &= ~names[i].value;
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", len ? ", " : "",
+					names[i].name);
+	}
+	if (mask && len < sizeof(out))
+		snprintf(out + len, sizeof(out) - len, "%sfeatures 0x%llx", len ? ", " : "",
+			 (unsigned long long)mask);
+	return out;
+}
+
 int (t_uffd_api)(int flags, uint64_t features)
 {
 	int fd = t_uffd(flags);
@@ -184,9 +211,8 @@ int (t_uffd_api)(int flags, uint64_t features)
 				t_limit("features not offered");
 			if (uffd_ioctl(probe, UFFDIO_API, &all) == 0 &&
 			    (all.features & features) != features)
-				t_skip("%s backend lacks features 0x%llx",
-				       uffd_backend_name(t_backend),
-				       (unsigned long long)(features & ~all.features));
+				t_skip("%s backend lacks %s", uffd_backend_name(t_backend),
+				       t_feature_names(features & ~all.features));
 		}
 		T_FATAL("UFFDIO_API(features 0x%llx): %s",
 			(unsigned long long)features, t_errname(err));
