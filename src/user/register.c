@@ -144,8 +144,11 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	}
 	/* No write may land between reading which pages hold data and arming
 	 * the others (arming an anonymous page discards it). */
-	const bool frozen = r.mem == U_MEM_ANON && (r.prot & PROT_WRITE) &&
-			    (mode & UFFDIO_REGISTER_MODE_MISSING);
+	/* Private hugetlb too: a page written between the scan and the trap
+	 * would be taken for missing and a COPY would overwrite it (found by
+	 * stress-hugetlb: writes lost). */
+	const bool frozen = (r.mem == U_MEM_ANON || r.mem == U_MEM_HUGETLB) &&
+			    (r.prot & PROT_WRITE) && (mode & UFFDIO_REGISTER_MODE_MISSING);
 	if (frozen)
 		freeze(start, end, r.prot);
 	err = u_pages_present(&r, start, end - start, present);
