@@ -299,15 +299,17 @@ static void drop(int i)
 	void *base = ranges[i].pages_base;
 	struct u_range r = ranges[i];
 
-	release_span(&r, r.start, r.end);
 	write_begin();
 	atomic_store(&live[i], 0);
 	order_remove(i);
 	write_end();
-	if (ranges[i].memfd >= 0) {
-		quiesce();   /* a COPY may still be writing through the file */
-		sys_close(ranges[i].memfd);
-	}
+	/* A COPY that found the range may still be writing (through the
+	 * file, or /proc/self/mem): done before the traps open, or it could
+	 * overwrite what an access stores in the ordinary page meanwhile. */
+	quiesce();
+	release_span(&r, r.start, r.end);   /* may reuse slot i: r from here */
+	if (r.memfd >= 0)
+		sys_close(r.memfd);
 	pages_put(base);
 }
 
@@ -328,7 +330,6 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 			drop(i);
 			continue;
 		}
-		release_span(&r, s, e);
 		if (s > r.start && e < r.end) {
 			/* A hole in the middle: the tail becomes a range of its own. */
 			struct u_range tail = r;
@@ -352,6 +353,9 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 			STORE(ranges[i].end, s);
 		}
 		write_end();
+		quiesce();   /* as in drop(): no COPY into [s, e) once it opens */
+		release_span(&r, s, e);
+		hw = atomic_load(&high_water);
 	}
 	return removed;
 }

@@ -61,6 +61,28 @@ static int arm_runs(const struct u_range *r, uint8_t st)
 	return 0;
 }
 
+/* hugetlb is not frozen: its trap (PROT_NONE) keeps the page under it, but a
+ * fault between reading which pages hold data and arming the others
+ * populates one (a write's data, or zeros) that the kernel, whose REGISTER
+ * excludes faults, would count as there before.  Now that the traps stand
+ * (nothing else populates those pages), read again: such a page keeps its
+ * data, and a MISSING fault there would have a COPY overwrite it. */
+static int settle_huge(const struct u_range *r, unsigned char *present, uint8_t held)
+{
+	const size_t n = (r->end - r->start) / r->psize;
+	int err = u_pages_present(r, r->start, r->end - r->start, present);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		if (!present[i] || (atomic_load(&r->pages[i]) & U_PG_STATE) != U_PG_MISSING)
+			continue;
+		atomic_store(&r->pages[i], held);
+		/* A MINOR range keeps the trap (arm_runs(U_PG_CACHED) follows). */
+		if (held == U_PG_PRESENT)
+			err = u_trap_disarm(r, r->start + i * r->psize, r->psize);
+	}
+	return err;
+}
+
 /* The anonymous range being registered: writers wait (fault.c) while it is
  * frozen, for arming a trap discards the page under it. */
 _Atomic uintptr_t u_freezing_start, u_freezing_end;
@@ -186,6 +208,9 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	 * (the fault path then tells a minor fault from a missing one). */
 	if (mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR))
 		err = arm_runs(&r, U_PG_MISSING);
+	if (!err && u_hugetlb(&r) &&
+	    (mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR)))
+		err = settle_huge(&r, present, held);
 	if (!err && (mode & UFFDIO_REGISTER_MODE_MINOR))
 		err = arm_runs(&r, U_PG_CACHED);
 	if (!err)
