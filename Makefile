@@ -2,6 +2,7 @@
 #   make                 build/libuffd.a, build/libuffd.so, build/uffd, build/libuffd-preload.so
 #   make test            build and run the suite (make tests: only build it)
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
+#   make stress          the stress programs for DURATION seconds each (default 60)
 #   make bench           the benchmarks
 #   make install PREFIX=/usr/local
 CC      ?= cc
@@ -168,6 +169,15 @@ tests: all $(TEST_BIN) $(PROG_BIN) $(BENCH_BIN)
 test: all $(TEST_BIN) $(PROG_BIN)
 	@$(TEST_ENV) test/run.sh $(BUILD)/test
 
+# make stress DURATION=seconds: the stress programs, each area that long on
+# each backend (the counters on stderr); make test runs them for 2 s.
+DURATION ?= 60
+STRESS_BIN := $(filter $(BUILD)/test/stress-%,$(TEST_BIN))
+stress: all $(STRESS_BIN)
+	@for t in $(STRESS_BIN); do \
+		$(TEST_ENV) STRESS_SECONDS=$(DURATION) T_TIME_LIMIT=$$(($(DURATION) * 2 + 120)) \
+			$$t || exit 1; done
+
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 
@@ -198,5 +208,5 @@ install: all
 clean:
 	rm -rf build build-asan build-ubsan build-tsan
 
-.PHONY: all tests test bench install clean asan ubsan tsan
+.PHONY: all tests test stress bench install clean asan ubsan tsan
 .SECONDARY:

@@ -74,15 +74,47 @@ static void classify(struct u_vma *v)
 	sys_close(fd);
 }
 
+/* The bounds the mapping holding addr has now: 0, or -1. */
+static int bounds_now(uintptr_t addr, uintptr_t *start, uintptr_t *end)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (ret && fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+		if (sscanf(line, "%llx-%llx", &s, &e) == 2 && s <= addr && addr < e) {
+			*start = s;
+			*end = e;
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
 int u_vma_open_file(const struct u_vma *v)
 {
 	char path[96];
+	uintptr_t start = v->start, end = v->end;
+	int fd;
 
-	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
-		 (unsigned long)v->start, (unsigned long)v->end);
-	int fd = sys_open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && !v->shared)
-		fd = sys_open(path, O_RDONLY | O_CLOEXEC);
+	/* map_files names a mapping by its exact bounds, and other threads'
+	 * traps (mprotect) split and merge mappings meanwhile: ENOENT then
+	 * means "look again". */
+	for (int tries = 0;; tries++) {
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+			 (unsigned long)start, (unsigned long)end);
+		fd = sys_open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0 && !v->shared && errno != ENOENT)
+			fd = sys_open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT || tries == 64 ||
+		    bounds_now(v->start, &start, &end) < 0) {
+			break;
+		}
+	}
 	if (fd >= 0 || (errno != EPERM && errno != EACCES))
 		return fd;
 	/* Without the privilege map_files needs: an fd the program holds. */
