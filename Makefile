@@ -3,7 +3,7 @@
 #   make test            build and run the suite (make tests: only build it)
 #   make asan test       the same under AddressSanitizer (also ubsan, tsan), in build-<san>/
 #   make stress          the stress programs for DURATION seconds each (default 60)
-#   make bench           the benchmarks
+#   make bench           a short run of `uffd bench` (both backends, every scenario)
 #   make install PREFIX=/usr/local
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -39,7 +39,7 @@ endif
 
 LIB_SRC   := $(wildcard src/*.c src/kernel/*.c src/user/*.c src/pager/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_SRC  := $(wildcard tools/*.c bench/*.c)
 TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TLIB_SRC  := $(wildcard test/lib/*.c)
 TLIB_OBJ  := $(TLIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -48,7 +48,6 @@ TEST_BIN  := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 # C++ programs under test/ (the public headers must compile as C++).
 CXX_TEST_SRC := $(wildcard test/*.cc)
 TEST_BIN  += $(CXX_TEST_SRC:test/%.cc=$(BUILD)/test/%)
-BENCH_SRC := $(wildcard bench/*.c)
 # The LD_PRELOAD shim and the unmodified programs the tests run under it are
 # built without sanitizers in every build: a sanitizer runtime cannot be
 # preloaded into a program that was not built with it.
@@ -58,8 +57,7 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/$(PLAIN_OBJ)/%.o)
 PROG_SRC  := $(wildcard test/prog/*.c)
 PROG_BIN  := $(PROG_SRC:test/prog/%.c=$(BUILD)/prog/%)
 PLAINCFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -fPIC -pthread -Iinclude -D_GNU_SOURCE
-BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h)
+HEADERS   := $(wildcard include/*.h include/uffd/*.h src/*.h src/*/*.h test/lib/*.h tools/*.h bench/*.h)
 
 # The store library (src/store/: Redis and memcached page sources, memory images)
 # is a separate libuffd-store, built only where hiredis and libmemcached are
@@ -155,16 +153,12 @@ $(BUILD)/test/%: test/%.cc $(TLIB_OBJ) $(BUILD)/libuffd.a $(HEADERS)
 	$(CXX) $(filter-out -std=gnu11,$(ALLCFLAGS)) -std=gnu++17 -Itest/lib $(LDFLAGS) -o $@ $< \
 		$(TLIB_OBJ) $(BUILD)/libuffd.a $(LDLIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libuffd.a $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libuffd.a $(LDLIBS)
-
 # The user backend owns SIGSEGV: AddressSanitizer must let it.
 TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	TSAN_OPTIONS=report_signal_unsafe=0:handle_segv=0:handle_sigbus=0:die_after_fork=0:suppressions=$(CURDIR)/test/tsan.supp
 
-tests: all $(TEST_BIN) $(PROG_BIN) $(BENCH_BIN)
+tests: all $(TEST_BIN) $(PROG_BIN)
 
 test: all $(TEST_BIN) $(PROG_BIN)
 	@$(TEST_ENV) test/run.sh $(BUILD)/test
@@ -178,8 +172,9 @@ stress: all $(STRESS_BIN)
 		$(TEST_ENV) STRESS_SECONDS=$(DURATION) T_TIME_LIMIT=$$(($(DURATION) * 2 + 120)) \
 			$$t || exit 1; done
 
-bench: all $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do $$b || exit 1; done
+# A short run of every scenario (uffd bench --quick); see `build/uffd bench --help`.
+bench: all
+	$(BUILD)/uffd bench --quick
 
 asan ubsan tsan:
 	@:

@@ -16,7 +16,9 @@ extern "C" {
 #endif
 
 enum uffd_backend {
-	UFFD_BACKEND_AUTO = 0,   /* the kernel's if it opens, else the user backend */
+	UFFD_BACKEND_AUTO = 0,   /* the kernel's if it opens (user-mode-only where only
+				  * vm.unprivileged_userfaultfd=0 refuses the full one),
+				  * else the user backend */
 	UFFD_BACKEND_KERNEL = 1, /* the kernel's userfaultfd */
 	UFFD_BACKEND_USER = 2,   /* libuffd's user-space implementation */
 };

@@ -83,7 +83,11 @@ static int open_how(int flags, enum uffd_backend backend, char *how,
 	case UFFD_BACKEND_USER:
 		return user_open(flags, how, howlen);
 	case UFFD_BACKEND_AUTO:
-		fd = uffd_kernel_open(flags, how, howlen);
+		/* Where only vm.unprivileged_userfaultfd=0 stands in the way,
+		 * the kernel's user-mode-only userfaultfd: the same limit as
+		 * the user backend (kernel-mode accesses fail with EFAULT),
+		 * every kernel feature, and kernel speed (README, Performance). */
+		fd = uffd_kernel_open(flags | UFFD_OPEN_ALLOW_USER_MODE_ONLY, how, howlen);
 		if (fd >= 0)
 			return fd;
 		char kernel_why[sizeof(last_why)];

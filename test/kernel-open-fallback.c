@@ -253,6 +253,17 @@ static void user_mode_only(void)
 	CHECK(uffd_backend_probe(UFFD_BACKEND_KERNEL, UFFD_OPEN_ALLOW_USER_MODE_ONLY, &info) == 0);
 	CHECK(info.available == 1);
 	CHECK(!strcmp(info.how, "syscall+UFFD_USER_MODE_ONLY"));
+
+	/* AUTO takes the kernel's user-mode-only userfaultfd before the user
+	 * backend: the same limit, kernel speed. */
+	fd = uffd_open(O_CLOEXEC, UFFD_BACKEND_AUTO);
+	CHECK(fd >= 0);
+	CHECK(uffd_fd_backend(fd) == UFFD_BACKEND_KERNEL);
+	CHECK(api_ok(fd));
+	close(fd);
+	CHECK(uffd_backend_probe(UFFD_BACKEND_AUTO, 0, &info) == 0);
+	CHECK(info.available == 1);
+	CHECK(!strcmp(info.how, "syscall+UFFD_USER_MODE_ONLY"));
 }
 
 /* Unknown flags and backends: EINVAL everywhere, with no fallback. */

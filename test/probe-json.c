@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "command.h"
 #include "json.h"
 #include "uffd.h"
 
@@ -24,52 +25,6 @@ static int failed;
 #define CHECK(cond) \
 	do { if (!(cond)) { printf("FAIL probe-json: line %d: %s\n", __LINE__, #cond); \
 			    failed = 1; } } while (0)
-
-/* BUILD/test/probe-json -> BUILD/uffd (BUILD: build, build-asan, ...) */
-static int find_command(char *out, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n < 0)
-		return -1;
-	self[n] = 0;
-	char *dir = dirname(dirname(self));
-	if ((size_t)snprintf(out, len, "%s/uffd", dir) >= len)
-		return -1;
-	return access(out, X_OK);
-}
-
-/* Run the command; its stdout in a malloc'd string, its exit status in *status. */
-static char *run(const char *cmd, int *status)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC))
-		return NULL;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		execl(cmd, cmd, "probe", "--json", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap);
-	ssize_t n;
-	while (buf && (n = read(p[0], buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len < 2)
-			buf = realloc(buf, cap *= 2);
-	}
-	close(p[0]);
-	if (pid < 0 || waitpid(pid, status, 0) < 0 || !buf) {
-		free(buf);
-		return NULL;
-	}
-	buf[len] = 0;
-	return buf;
-}
 
 static int is_true(const struct json *v)
 {
@@ -183,11 +138,12 @@ int main(void)
 	char cmd[PATH_MAX], err[128];
 	int status = 0;
 
-	if (find_command(cmd, sizeof(cmd))) {
+	if (cmd_find(cmd, sizeof(cmd))) {
 		printf("FAIL probe-json: cannot find the uffd command beside the tests\n");
 		return 1;
 	}
-	char *out = run(cmd, &status);
+	char *const argv[] = { cmd, "probe", "--json", NULL };
+	char *out = cmd_run(argv, &status);
 	if (!out) {
 		printf("FAIL probe-json: cannot run %s: %s\n", cmd, strerror(errno));
 		return 1;

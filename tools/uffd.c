@@ -11,6 +11,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "probe", cmd_probe, "which backends work here, their features and ioctls" },
+	{ "bench", cmd_bench, "both backends side by side: fault round trips, throughput" },
 	{ "run", cmd_run, "run a program with its userfaultfds on a chosen backend" },
 #ifdef UFFD_HAVE_STORE
 	{ "image", cmd_image, "memory images in Redis or memcached: push, pull, ls, rm" },

@@ -31,14 +31,52 @@ static int monitor_epoll = -1;
 static pthread_once_t monitor_once = PTHREAD_ONCE_INIT;
 static int monitor_error;
 
+/* The fd numbers uffd_user_open() returned: the context's index + 1. */
+#define HINTS 65536
+static _Atomic short hints[HINTS];
+
+/* The live contexts by the pipe's inode: a bit per context in a bucket,
+ * so that an fd under another number (a dup) is found in O(1) too. */
+#define BUCKETS 64
+#define WORDS (U_MAX_CTX / 64)
+static _Atomic uint64_t buckets[BUCKETS][WORDS];
+
+static unsigned bucket_of(dev_t dev, ino_t ino)
+{
+	return (unsigned)(((uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev) >> 58) % BUCKETS;
+}
+
+static void bucket_set(const struct u_ctx *c, bool on)
+{
+	const int i = u_ctx_index(c);
+	const uint64_t bit = 1ull << (i % 64);
+	_Atomic uint64_t *w = &buckets[bucket_of(c->dev, c->ino)][i / 64];
+
+	if (on)
+		atomic_fetch_or(w, bit);
+	else
+		atomic_fetch_and(w, ~bit);
+}
+
+static bool is(const struct u_ctx *c, const struct stat *st)
+{
+	int s = atomic_load(&c->state);
+
+	return (s == U_CTX_OPEN || s == U_CTX_READY) && c->ino == st->st_ino &&
+	       c->dev == st->st_dev;
+}
+
 struct u_ctx *u_ctx_of_id(dev_t dev, ino_t ino)
 {
-	for (int i = 0; i < U_MAX_CTX; i++) {
-		struct u_ctx *c = &u_ctxs[i];
-		int s = atomic_load(&c->state);
-		if ((s == U_CTX_OPEN || s == U_CTX_READY) && c->ino == ino && c->dev == dev)
-			return c;
-	}
+	const struct stat st = { .st_dev = dev, .st_ino = ino };
+	_Atomic uint64_t *b = buckets[bucket_of(dev, ino)];
+
+	for (int w = 0; w < WORDS; w++)
+		for (uint64_t bits = atomic_load(&b[w]); bits; bits &= bits - 1) {
+			struct u_ctx *c = &u_ctxs[w * 64 + __builtin_ctzll(bits)];
+			if (is(c, &st))
+				return c;
+		}
 	return NULL;
 }
 
@@ -46,14 +84,17 @@ struct u_ctx *u_ctx_of_fd(int fd)
 {
 	struct stat st;
 
+	/* The fstat tells a live fd from a closed number reused by another file. */
 	if (fd < 0 || sys_fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return NULL;
+	if (fd < HINTS) {
+		int i = atomic_load_explicit(&hints[fd], memory_order_relaxed) - 1;
+		if (i >= 0 && is(&u_ctxs[i], &st))
+			return &u_ctxs[i];
+	}
 	return u_ctx_of_id(st.st_dev, st.st_ino);
 }
 
-/* The fd numbers uffd_user_open() returned. */
-#define HINTS 65536
-static _Atomic unsigned char hints[HINTS];
 
 int uffd_user_hinted(int fd)
 {
@@ -134,6 +175,7 @@ void u_ctx_release(struct u_ctx *ctx)
 	pthread_mutex_lock(&ctx_lock);
 	sys_close(ctx->out);
 	ctx->out = -1;
+	bucket_set(ctx, false);
 	atomic_store(&ctx->state, U_CTX_FREE);
 	pthread_mutex_unlock(&ctx_lock);
 }
@@ -155,6 +197,11 @@ void u_ctx_reap(void)
 	for (int i = 0; i < U_MAX_CTX; i++)
 		if (gone[i])
 			u_ctx_release(&u_ctxs[i]);
+	/* A release the monitor began is finished too: until then its
+	 * ranges are still registered. */
+	for (int i = 0; i < U_MAX_CTX; i++)
+		while (atomic_load(&u_ctxs[i].state) == U_CTX_DEAD)
+			sched_yield();
 }
 
 void uffd_user_reap(void)
@@ -172,11 +219,17 @@ static void *monitor(void *arg)
 	for (;;) {
 		struct epoll_event ev[16];
 		int n = epoll_wait(monitor_epoll, ev, 16, -1);
+		bool closed = false;
 		for (int i = 0; i < n; i++)
 			if (ev[i].data.u32 == U_SERVE_TAG)
 				u_serve_accept();
 			else
-				u_ctx_release(&u_ctxs[ev[i].data.u32]);
+				closed = true;
+		/* Not the slot the event names: u_ctx_reap() may have released
+		 * that context meanwhile and a new one taken its slot.  Reaping
+		 * releases exactly the contexts whose reader is gone. */
+		if (closed)
+			u_ctx_reap();
 	}
 	return NULL;
 }
@@ -202,6 +255,7 @@ static void child_after_fork(void)
 			sys_close(c->out);
 		c->out = -1;
 		atomic_store(&c->senders, 0);
+		bucket_set(c, false);
 		atomic_store(&c->state, U_CTX_FREE);
 	}
 	u_serve_after_fork();
@@ -304,6 +358,7 @@ int uffd_user_open(int flags)
 	atomic_store(&ctx->ev_sent, 0);
 	atomic_store(&ctx->ev_read, 0);
 	atomic_store(&ctx->api_busy, 0);
+	bucket_set(ctx, true);
 	atomic_store(&ctx->state, U_CTX_OPEN);
 	pthread_mutex_unlock(&ctx_lock);
 
@@ -311,6 +366,7 @@ int uffd_user_open(int flags)
 	struct epoll_event ev = { .events = 0, .data.u32 = u_ctx_index(ctx) };
 	if (epoll_ctl(monitor_epoll, EPOLL_CTL_ADD, sv[1], &ev) < 0) {
 		int err = errno;
+		bucket_set(ctx, false);
 		atomic_store(&ctx->state, U_CTX_FREE);
 		errno = err;
 		uffd_set_why("epoll_ctl: %s", strerror(errno));
@@ -321,7 +377,7 @@ int uffd_user_open(int flags)
 	struct f_owner_ex owner = { F_OWNER_PID, sys_getpid() };
 	sys_fcntl(sv[0], F_SETOWN_EX, (long)&owner);
 	if (sv[0] < HINTS)
-		atomic_store(&hints[sv[0]], 1);
+		atomic_store(&hints[sv[0]], (short)(u_ctx_index(ctx) + 1));
 	return sv[0];
 fail:;
 	int err = errno;

@@ -29,6 +29,7 @@ static pthread_mutex_t prev_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int installed;
 
 TLS sigjmp_buf *u_fixup;
+TLS int u_filling;
 
 /* How long an access may keep faulting, while trap changes go on around it,
  * before the fault is taken for the program's own anyway. */
@@ -273,7 +274,17 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		}
 		u_trap_change_end();
 	}
-	const int kind = classify(&r, atomic_load(state), write);
+	int kind = classify(&r, atomic_load(state), write);
+	if (kind == F_MISSING && !u_filling &&
+	    (atomic_load(state) & U_PG_STATE) == U_PG_BUSY) {
+		/* Another thread is filling the page: its content is a moment
+		 * away, so wait for it rather than raise a fault it would
+		 * answer with EEXIST.  (Pinned: the range cannot go meanwhile.) */
+		for (int i = 0; (atomic_load(state) & U_PG_STATE) == U_PG_BUSY; i++)
+			if (i > 64)
+				sched_yield();
+		kind = classify(&r, atomic_load(state), write);
+	}
 	const uint64_t features = r.ctx >= 0 ? u_ctxs[r.ctx].features : 0;
 
 	if (kind == F_NONE) {

@@ -175,6 +175,7 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 	int err;
 
 	u_range_enter();
+	u_filling++;
 	err = dst_range(dst, len, &r);
 	if (!err && op == OP_CONTINUE && r.mem == U_MEM_ANON)
 		err = -EINVAL;
@@ -193,6 +194,7 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 		size_t piece = len - (size_t)done < r.end - at ? len - (size_t)done : r.end - at;
 		done += fill_piece(&r, at, src ? src + done : NULL, piece, op, wp, &err);
 	}
+	u_filling--;
 	u_range_leave();
 	return done ? done : err;
 }

@@ -133,7 +133,9 @@ int u_move(struct u_ctx *ctx, struct uffdio_move *a, int64_t *result)
 	if (err)
 		return err;
 	u_range_enter();
+	u_filling++;
 	int64_t ret = move_pages(u_ctx_index(ctx), a->dst, a->src, a->len, a->mode);
+	u_filling--;
 	u_range_leave();
 	return u_fill_finish(u_ctx_index(ctx), a->dst, a->len, ret,
 			     !(a->mode & UFFDIO_MOVE_MODE_DONTWAKE), result);

@@ -4,6 +4,8 @@
  * hold a mutex; readers (the fault handler, the resolving ioctls) may run in a
  * signal handler and take no lock: they read under a sequence counter and pin
  * the page-state arrays, which writers free only once no reader is inside.
+ * A lookup is a binary search in the live slots sorted by start (order[]),
+ * which writers keep sorted while the counter is odd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,8 @@
 static struct u_range ranges[U_MAX_RANGES];
 static _Atomic unsigned char live[U_MAX_RANGES];
 static _Atomic int high_water;
+static _Atomic short order[U_MAX_RANGES];   /* live slots by start */
+static _Atomic int norder;
 static _Atomic unsigned seq;        /* odd while a writer changes the table */
 static _Atomic unsigned generation;
 static _Atomic int readers;
@@ -87,14 +91,23 @@ int u_range_find(uintptr_t addr, struct u_range *out)
 			sched_yield();
 			continue;
 		}
-		int found = 0, hw = atomic_load(&high_water);
-		for (int i = 0; i < hw; i++) {
-			if (!atomic_load_explicit(&live[i], memory_order_relaxed))
-				continue;
-			if (LOAD(ranges[i].start) <= addr && addr < LOAD(ranges[i].end)) {
+		/* The last range that starts at or below addr. */
+		int found = 0, lo = 0, hi = atomic_load_explicit(&norder, memory_order_relaxed);
+		if (hi > U_MAX_RANGES)
+			hi = U_MAX_RANGES;   /* torn read: the counter will tell */
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+			int i = atomic_load_explicit(&order[mid], memory_order_relaxed);
+			if (LOAD(ranges[i].start) <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo > 0) {
+			int i = atomic_load_explicit(&order[lo - 1], memory_order_relaxed);
+			if (addr < LOAD(ranges[i].end)) {
 				read_range(&ranges[i], out);
 				found = 1;
-				break;
 			}
 		}
 		if (atomic_load(&seq) == s)
@@ -110,6 +123,32 @@ void u_range_lock(void)
 void u_range_unlock(void)
 {
 	pthread_mutex_unlock(&lock);
+}
+
+/* Keep order[] sorted (writers only, while the counter is odd). */
+static void order_insert(int slot)
+{
+	int n = atomic_load(&norder), at = n;
+
+	while (at > 0 && ranges[atomic_load(&order[at - 1])].start > ranges[slot].start) {
+		atomic_store_explicit(&order[at], atomic_load(&order[at - 1]), memory_order_relaxed);
+		at--;
+	}
+	atomic_store_explicit(&order[at], (short)slot, memory_order_relaxed);
+	atomic_store(&norder, n + 1);
+}
+
+static void order_remove(int slot)
+{
+	int n = atomic_load(&norder), at = 0;
+
+	while (at < n && atomic_load(&order[at]) != slot)
+		at++;
+	if (at == n)
+		return;
+	for (; at + 1 < n; at++)
+		atomic_store_explicit(&order[at], atomic_load(&order[at + 1]), memory_order_relaxed);
+	atomic_store(&norder, n - 1);
 }
 
 /* While the counter is odd, readers wait: a signal handler of the writing
@@ -204,6 +243,7 @@ int u_range_add(const struct u_range *r)
 	write_begin();
 	write_range(&ranges[slot], &copy);
 	atomic_store(&live[slot], 1);
+	order_insert(slot);
 	if (slot == hw)
 		atomic_store(&high_water, hw + 1);
 	write_end();
@@ -262,6 +302,7 @@ static void drop(int i)
 	release_span(&r, r.start, r.end);
 	write_begin();
 	atomic_store(&live[i], 0);
+	order_remove(i);
 	write_end();
 	if (ranges[i].memfd >= 0) {
 		quiesce();   /* a COPY may still be writing through the file */

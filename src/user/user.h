@@ -213,6 +213,9 @@ void u_wake(int ctx, uintptr_t start, uintptr_t end);
  * jumps here instead of reaching the program's handler. */
 #include <setjmp.h>
 extern TLS sigjmp_buf *u_fixup;
+/* Set while this thread holds pages BUSY (filling them): a fault it takes
+ * meanwhile (in a signal handler) must not wait for its own fill. */
+extern TLS int u_filling;
 int u_fault_install(void);
 bool u_fault_installed(void);
 /* sigaction(SIGSEGV) as the program sees it once libuffd's handler is in

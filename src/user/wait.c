@@ -9,6 +9,10 @@
  * gets it at once.
  * The slot word carries a tag renewed at every claim, so a resolver that read
  * a slot just before it was freed and claimed again cannot wake the new owner.
+ * Slots are grouped in buckets by the page's hash: a waiter takes a slot in
+ * its page's bucket, or in the next ones when it is full (counting itself in
+ * the spill of each full bucket it passed), so that waking one page looks
+ * at one bucket, and at the next ones only while some waiter spilled over.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -33,6 +37,12 @@ struct slot {
 static struct slot slots[U_MAX_WAITERS];
 static _Atomic int slots_used;   /* high-water mark */
 
+#define PER_BUCKET 4
+#define NBUCKETS (U_MAX_WAITERS / PER_BUCKET)
+static _Atomic int spill[NBUCKETS];   /* waiters placed past this full bucket */
+/* A wake of more pages than this looks at every slot instead. */
+#define WAKE_BY_PAGE 64
+
 #define SPIN_NS 50000     /* how long a waiter polls before it sleeps */
 
 static inline void cpu_relax(void)
@@ -49,31 +59,60 @@ static long futex(_Atomic int *word, int op, int val)
 	return sys_futex(word, op, val, NULL);
 }
 
-static struct slot *claim(int *tag)
+static unsigned bucket_of(uintptr_t page)
 {
+	return (unsigned)(((uint64_t)(page >> 12) * 0x9e3779b97f4a7c15ull) >> 40) % NBUCKETS;
+}
+
+/* Claim a slot for page: in its bucket, else in the first bucket after it
+ * with room; *passed says how many full buckets were passed (their spill
+ * counts this waiter until it leaves). */
+static struct slot *claim(uintptr_t page, int *tag, int *passed)
+{
+	const unsigned home = bucket_of(page);
+
 	for (;;) {
-		for (int i = 0; i < U_MAX_WAITERS; i++) {
-			int w = atomic_load_explicit(&slots[i].word, memory_order_relaxed);
-			if (ST(w) != SLOT_FREE)
-				continue;
-			int t = TAG(w) + 8;
-			if (!atomic_compare_exchange_strong(&slots[i].word, &w, WORD(t, SLOT_CLAIMED)))
-				continue;
-			int used = atomic_load(&slots_used);
-			while (used <= i && !atomic_compare_exchange_weak(&slots_used, &used, i + 1))
-				;
-			*tag = t;
-			return &slots[i];
+		for (int k = 0; k < NBUCKETS; k++) {
+			const unsigned b = (home + (unsigned)k) % NBUCKETS;
+			for (int j = 0; j < PER_BUCKET; j++) {
+				const int i = (int)b * PER_BUCKET + j;
+				int w = atomic_load_explicit(&slots[i].word, memory_order_relaxed);
+				if (ST(w) != SLOT_FREE)
+					continue;
+				int t = TAG(w) + 8;
+				if (!atomic_compare_exchange_strong(&slots[i].word, &w,
+								    WORD(t, SLOT_CLAIMED)))
+					continue;
+				int used = atomic_load(&slots_used);
+				while (used <= i &&
+				       !atomic_compare_exchange_weak(&slots_used, &used, i + 1))
+					;
+				*tag = t;
+				*passed = k;
+				return &slots[i];
+			}
+			/* Full: a waker of this bucket must look further. */
+			atomic_fetch_add(&spill[b], 1);
 		}
+		for (int k = 0; k < NBUCKETS; k++)
+			atomic_fetch_sub(&spill[(home + (unsigned)k) % NBUCKETS], 1);
 		/* More blocked threads than slots: let one finish. */
 		sched_yield();
 	}
 }
 
+static void unspill(uintptr_t page, int passed)
+{
+	const unsigned home = bucket_of(page);
+
+	for (int k = 0; k < passed; k++)
+		atomic_fetch_sub(&spill[(home + (unsigned)k) % NBUCKETS], 1);
+}
+
 void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *msg)
 {
-	int tag;
-	struct slot *s = claim(&tag);
+	int tag, passed;
+	struct slot *s = claim(page, &tag, &passed);
 	struct u_ctx *c = &u_ctxs[ctx];
 
 	atomic_store(&s->ctx, ctx);
@@ -106,32 +145,61 @@ void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *
 			futex(&s->word, FUTEX_WAIT_PRIVATE, WORD(tag, SLOT_SLEEPING));
 out:
 	atomic_store(&s->word, WORD(tag, SLOT_FREE));
+	unspill(page, passed);
+}
+
+/* Wake slot s if its waiter waits on ctx for a page in [start, end). */
+static void wake_slot(struct slot *s, int ctx, uintptr_t start, uintptr_t end)
+{
+	int w = atomic_load(&s->word);
+
+	if (ST(w) != SLOT_WAITING && ST(w) != SLOT_SLEEPING)
+		return;
+	if (ctx >= 0 && atomic_load(&s->ctx) != ctx)
+		return;
+	uintptr_t p = atomic_load(&s->page);
+	if (p < start || p >= end)
+		return;
+	/* Only this claim of the slot (same tag) can be woken. */
+	const int tag = TAG(w);
+	for (;;) {
+		if (atomic_compare_exchange_strong(&s->word, &w, WORD(tag, SLOT_WOKEN))) {
+			if (ST(w) == SLOT_SLEEPING)
+				futex(&s->word, FUTEX_WAKE_PRIVATE, 1);
+			return;
+		}
+		if (TAG(w) != tag || ST(w) != SLOT_SLEEPING)
+			return;
+	}
+}
+
+/* The buckets a waiter on page may be in: its own, and the next ones while
+ * a waiter spilled past. */
+static void wake_page(int ctx, uintptr_t page, uintptr_t start, uintptr_t end)
+{
+	const unsigned home = bucket_of(page);
+
+	for (int k = 0; k < NBUCKETS; k++) {
+		const unsigned b = (home + (unsigned)k) % NBUCKETS;
+		for (int j = 0; j < PER_BUCKET; j++)
+			wake_slot(&slots[b * PER_BUCKET + j], ctx, start, end);
+		if (!atomic_load(&spill[b]))
+			return;
+	}
 }
 
 void u_wake(int ctx, uintptr_t start, uintptr_t end)
 {
-	int used = atomic_load(&slots_used);
+	const uintptr_t pg = (uintptr_t)u_page;
 
-	for (int i = 0; i < used; i++) {
-		struct slot *s = &slots[i];
-		int w = atomic_load(&s->word);
-		if (ST(w) != SLOT_WAITING && ST(w) != SLOT_SLEEPING)
-			continue;
-		if (ctx >= 0 && atomic_load(&s->ctx) != ctx)
-			continue;
-		uintptr_t p = atomic_load(&s->page);
-		if (p < start || p >= end)
-			continue;
-		/* Only this claim of the slot (same tag) can be woken. */
-		const int tag = TAG(w);
-		for (;;) {
-			if (atomic_compare_exchange_strong(&s->word, &w, WORD(tag, SLOT_WOKEN))) {
-				if (ST(w) == SLOT_SLEEPING)
-					futex(&s->word, FUTEX_WAKE_PRIVATE, 1);
-				break;
-			}
-			if (TAG(w) != tag || ST(w) != SLOT_SLEEPING)
-				break;
-		}
+	if (end > start && (end - start) / pg <= WAKE_BY_PAGE) {
+		/* Waiters wait on the page (small or huge) holding the
+		 * address: each small page start names its bucket. */
+		for (uintptr_t p = start & ~(pg - 1); p < end; p += pg)
+			wake_page(ctx, p, start, end);
+		return;
 	}
+	int used = atomic_load(&slots_used);
+	for (int i = 0; i < used; i++)
+		wake_slot(&slots[i], ctx, start, end);
 }

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A handler in another process, Firecracker-style: the process maps -n pages
+ * of private anonymous memory, forks a handler process, opens a userfaultfd,
+ * registers the pages MISSING, sends the fd over a unix socket (SCM_RIGHTS)
+ * and closes its own copy.  The handler polls, reads the messages and
+ * resolves each with UFFDIO_COPY (on the user backend a request the owning
+ * process executes, src/user/remote.c); the main thread touches the pages in
+ * order.  Figure: time per fault; every page is checked and the handler must
+ * have served exactly one fault per page.  remote-wake: the channel alone,
+ * UFFDIO_WAKE (nothing waiting) called -n times from the other process.
+ * (From bench/remote-roundtrip.c, by the remote engineer.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 'F';
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	memset(&u, 0, sizeof(u));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1 || !CMSG_FIRSTHDR(&m))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	return fd;
+}
+
+/* The other process, remote-wake: n UFFDIO_WAKEs; sends the ns they took. */
+static int waker(int sock, long n)
+{
+	int fd = recv_fd(sock);
+	uint64_t t0 = bench_now_ns();
+	for (long i = 0; i < n; i++) {
+		struct uffdio_range r = { 0, bench_page };
+		if (fd < 0 || uffd_ioctl(fd, UFFDIO_WAKE, &r))
+			return 2;
+	}
+	uint64_t ns = bench_now_ns() - t0;
+	return write(sock, &ns, sizeof(ns)) == sizeof(ns) ? 0 : 6;
+}
+
+/* The other process, remote-copy: serve n faults, report how many. */
+static int handler(int sock, void *base, long n)
+{
+	unsigned char *src = bench_map(bench_page, false);
+	int fd = recv_fd(sock);
+	long served = 0;
+
+	if (!src || fd < 0)
+		return 2;
+	while (served < n) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, 30000) != 1)
+			return 3;
+		struct uffd_msg m[16];
+		ssize_t got = read(fd, m, sizeof(m));
+		if (got < 0 && errno == EAGAIN)
+			continue;
+		if (got <= 0)
+			return 4;
+		for (size_t i = 0; i < (size_t)got / sizeof(m[0]); i++) {
+			uintptr_t page = m[i].arg.pagefault.address & ~(uintptr_t)(bench_page - 1);
+			bench_page_fill(src, (page - (uintptr_t)base) / bench_page);
+			struct uffdio_copy c = { page, (uintptr_t)src, bench_page, 0, 0 };
+			if (uffd_ioctl(fd, UFFDIO_COPY, &c))
+				return 5;
+			served++;
+		}
+	}
+	return write(sock, &served, sizeof(served)) == sizeof(served) ? 0 : 6;
+}
+
+int remote_run(const struct scenario *s, int backend, struct sample *out, char *err,
+	       size_t errlen)
+{
+	const bool copy = s->arg != NULL;
+	const long n = (long)bench_opt.pages;
+	const size_t len = copy ? (size_t)n * bench_page : 0;
+	unsigned char *mem = copy ? bench_map(len, false) : NULL;
+	int sv[2] = { -1, -1 }, fd = -1, ret = BENCH_FAILED, status;
+	pid_t pid = -1;
+
+	if (copy && !mem)
+		return bench_err(err, errlen, "mmap: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		bench_err(err, errlen, "socketpair: %s", strerror(errno));
+		goto out;
+	}
+	fd = bench_uffd(backend, O_CLOEXEC | O_NONBLOCK, 0, mem, len,
+			UFFDIO_REGISTER_MODE_MISSING, err, errlen);
+	if (fd < 0)
+		goto out;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		bench_err(err, errlen, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(copy ? handler(sv[1], mem, n) : waker(sv[1], n));
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	if (send_fd(sv[0], fd)) {
+		bench_err(err, errlen, "sendmsg: %s", strerror(errno));
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	uint64_t ns = 0;
+	long served = 0;
+	if (copy) {
+		volatile unsigned char *p = mem;
+		uint64_t t0 = bench_now_ns();
+		for (long i = 0; i < n; i++)
+			p[(size_t)i * bench_page] = BENCH_TOUCH;
+		ns = bench_now_ns() - t0;
+		if (read(sv[0], &served, sizeof(served)) != sizeof(served) || served != n) {
+			bench_err(err, errlen, "the handler process served %ld faults of %ld",
+				  served, n);
+			goto out;
+		}
+	} else if (read(sv[0], &ns, sizeof(ns)) != sizeof(ns)) {
+		bench_err(err, errlen, "the waker process failed");
+		goto out;
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		bench_err(err, errlen, "the other process ended with status 0x%x", status);
+		pid = -1;
+		goto out;
+	}
+	pid = -1;
+	if (copy && bench_check_pages(mem, (size_t)n, BENCH_TOUCH, err, errlen))
+		goto out;
+	out->v = (double)ns / 1000.0 / (double)n;
+	ret = BENCH_OK;
+out:
+	if (pid > 0) {
+		close(sv[0]);
+		sv[0] = -1;
+		waitpid(pid, &status, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	if (mem)
+		munmap(mem, len);
+	return ret;
+}
