@@ -70,6 +70,7 @@ STORE_SRC  := $(wildcard src/store/*.c)
 STORE_OBJ  := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)
 STORE_TOOL := $(wildcard tools/image*.c)
 STORE_TEST := $(wildcard test/store-*.c)
+STORE_BENCH := $(wildcard bench/store-*.c)
 STORE_TLIB := $(wildcard test/lib/store/*.c)
 STORE_TLIB_OBJ := $(STORE_TLIB:%.c=$(BUILD)/obj/%.o)
 ifeq ($(STORE),1)
@@ -81,6 +82,7 @@ else
 TOOL_SRC := $(filter-out $(STORE_TOOL),$(TOOL_SRC))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(filter-out $(STORE_TEST:test/%.c=$(BUILD)/test/%),$(TEST_BIN))
+BENCH_BIN := $(filter-out $(STORE_BENCH:bench/%.c=$(BUILD)/bench/%),$(BENCH_BIN))
 $(info libuffd: hiredis or libmemcached not found (pkg-config $(STORE_PKGS)): building without libuffd-store, `uffd image` and the store tests)
 endif
 
@@ -137,6 +139,11 @@ $(BUILD)/uffd: $(TOOL_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a
 $(STORE_TLIB_OBJ): $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(STORE_BENCH:bench/%.c=$(BUILD)/bench/%): $(BUILD)/bench/%: bench/%.c $(TLIB_OBJ) $(STORE_TLIB_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(STORE_CFLAGS) -Itest/lib -Itest/lib/store -Isrc/store $(LDFLAGS) -o $@ $< \
+		$(TLIB_OBJ) $(STORE_TLIB_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(STORE_LIBS) $(LDLIBS)
 
 $(STORE_TEST:test/%.c=$(BUILD)/test/%): $(BUILD)/test/%: test/%.c $(TLIB_OBJ) $(STORE_TLIB_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -13,6 +13,7 @@
 #ifndef LIBUFFD_STORE_PUBLIC_H
 #define LIBUFFD_STORE_PUBLIC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -41,6 +42,17 @@ int uffd_image_list(const char *url, int (*fn)(void *ctx, const struct uffd_imag
 		    void *ctx);
 /* Why the calling thread's last failed uffd_image_* call failed, in words. */
 const char *uffd_image_strerror(void);
+
+/* Working-set records (uffd_region_record(), uffd_region_prefetch()) kept
+ * beside an image: where is a store URL naming the image (key uffd:ID:ws,
+ * deleted with the image or when it is pushed again) or a file path.  The
+ * list is stored compactly (a varint per page, one byte a page in sequential
+ * runs).  save: 0 or -1 with errno.  load: *pages is malloc'd (free() it);
+ * 0, or -1 with errno (ENOENT: no record; EIO: malformed).
+ * uffd_ws_strerror() says why the thread's last call failed. */
+int uffd_ws_save(const char *where, const uint64_t *pages, size_t n);
+int uffd_ws_load(const char *where, uint64_t **pages, size_t *n);
+const char *uffd_ws_strerror(void);
 
 struct uffd_source;
 /* Image ID of url as a page source for the pager (<uffd/pager.h>): every

@@ -24,7 +24,7 @@ struct pager_ws {
 	/* the record */
 	_Atomic int recording;
 	_Atomic uint64_t nrec;
-	uint64_t *rec;            /* npages entries */
+	_Atomic uint64_t *rec;    /* npages entries (read while faults may still add) */
 	/* the prefetch */
 	uint64_t *list;
 	size_t nlist;
@@ -59,7 +59,7 @@ void pager_ws_claimed(struct uffd_region *r, uint64_t pg, size_t n)
 		return;
 	uint64_t at = atomic_fetch_add(&ws->nrec, n);
 	for (size_t i = 0; i < n && at + i < r->npages; i++)
-		ws->rec[at + i] = pg + i;
+		atomic_store_explicit(&ws->rec[at + i], pg + i, memory_order_relaxed);
 }
 
 int uffd_region_record_start(struct uffd_region *r)
@@ -87,7 +87,8 @@ size_t uffd_region_record(const struct uffd_region *r, uint64_t *pages, size_t m
 	uint64_t n = atomic_load(&ws->nrec);
 	if (n > r->npages)
 		n = r->npages;
-	memcpy(pages, ws->rec, (n < max ? n : max) * sizeof(*pages));
+	for (uint64_t i = 0; pages && i < n && i < max; i++)
+		pages[i] = atomic_load_explicit(&ws->rec[i], memory_order_relaxed);
 	return n;
 }
 
@@ -225,7 +226,7 @@ void pager_ws_free(struct uffd_region *r)
 	struct pager_ws *ws = atomic_exchange(&r->ws, NULL);
 
 	if (ws) {
-		free(ws->rec);
+		free((void *)ws->rec);
 		free(ws->list);
 		free(ws);
 	}

@@ -41,6 +41,9 @@ STORE_HIDDEN int store_image_read_batch(struct store_image *im, struct store_req
 STORE_HIDDEN void store_image_why(struct store_image *im, char *buf, size_t len);
 STORE_HIDDEN void store_image_close(struct store_image *im);
 
+/* source.c: im as a page source (closing the source closes im); NULL with errno. */
+STORE_HIDDEN struct uffd_source *store_source(struct store_image *im);
+
 /* The header of image id in kv: 0, -ENOENT, -EIO (malformed or unreachable). */
 STORE_HIDDEN int store_header_get(struct kv *kv, const char *id, struct store_header *h);
 

@@ -41,6 +41,11 @@ const char *uffd_source_store_strerror(void)
 	return why;
 }
 
+struct uffd_source *store_source(struct store_image *im)
+{
+	return uffd_source_new(&ops, im, im->h.size);
+}
+
 struct uffd_source *uffd_source_store(const char *url)
 {
 	struct store_image *im;
@@ -50,7 +55,7 @@ struct uffd_source *uffd_source_store(const char *url)
 		errno = -ret;
 		return NULL;
 	}
-	struct uffd_source *src = uffd_source_new(&ops, im, im->h.size);
+	struct uffd_source *src = store_source(im);
 	if (!src) {
 		int err = errno;
 		store_image_close(im);

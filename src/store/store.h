@@ -11,6 +11,8 @@
  *   memcached.c      libmemcached, consistent hashing, multi-get
  *   image.c          reading an image: chunk fetches, checks, a small cache
  *   image_admin.c    push, pull, remove, list
+ *   source.c         an image as the pager's page source
+ *   ws.c             working-set records (uffd:ID:ws or a file)
  * Key schema (the README's "Memory images"): uffd:ID:hdr, uffd:ID:CHUNK:INDEX,
  * uffd:ID:ws, uffd:images.
  */

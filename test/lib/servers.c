@@ -257,7 +257,7 @@ static void memcached_start(struct t_server *s)
 	for (int tries = 0; tries < 10; tries++) {
 		char port[16];
 		const char *argv[] = { "memcached", "-p", port, "-l", "127.0.0.1", "-U", "0",
-				       "-m", "1024", "-u", "nobody", NULL };
+				       "-m", "4096", "-u", "nobody", NULL };
 		if (!s->restart)
 			s->port = pick_port();
 		snprintf(port, sizeof(port), "%d", s->port);

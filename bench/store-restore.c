@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restoring an image through the pager from loopback Redis and memcached
+ * against the local file source, on each backend:
+ *   full:   every page touched in order (readahead on): MB/s and faults/s;
+ *   cold:   1/8 of the pages in a random order, recording the working set;
+ *   warm:   the same workload while uffd_region_prefetch() fetches the
+ *           recorded set: faults, completion time, speed-up over cold.
+ * Network bytes and requests are the store client's counters.  Reported,
+ * never asserted.  UFFD_BENCH_STORE_SIZE (default 1G) sets the image size,
+ * UFFD_BENCH_STORE_CHUNK (default 16384) the chunk size.
+ * Starts its own redis-server and memcached on loopback ports.
+ */
+#include <sys/stat.h>
+#include <time.h>
+
+#include "harness.h"
+#include "servers.h"
+#include "simage.h"
+#include "uffd/pager.h"
+#include "uffd/store.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uint64_t npages;
+static unsigned pf_threads = 4;
+static uint64_t *set;
+static size_t nset;
+
+/* A source by name; for stores, *im gets the image (its client counters). */
+static struct uffd_source *open_src(const char *what, const char *url, struct store_image **im)
+{
+	char why[256];
+
+	*im = NULL;
+	if (!strcmp(what, "file"))
+		return uffd_source_file(url, 0);
+	if (store_image_open(url, im, why, sizeof(why))) {
+		fprintf(stderr, "store-restore: %s: %s\n", url, why);
+		exit(1);
+	}
+	return store_source(*im);
+}
+
+struct net { uint64_t bytes, requests; };
+
+static struct net net_of(struct store_image *im)
+{
+	struct net n = { 0, 0 };
+
+	if (im) {
+		n.bytes = atomic_load(&im->kv->stats.bytes_in);
+		n.requests = atomic_load(&im->kv->stats.requests);
+	}
+	return n;
+}
+
+static long check(const char *m, const uint64_t *pages, size_t n)
+{
+	long bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bad += !t_check(m + pages[i] * t_page, t_page, (unsigned)pages[i] + 1);
+	return bad;
+}
+
+static void run(enum uffd_backend be, const char *what, const char *url)
+{
+	struct uffd_pager_config cfg = { .backend = be, .threads = 2,
+					 .readahead = UFFD_PAGER_READAHEAD_DEFAULT };
+	struct uffd_pager *p = uffd_pager_create(&cfg);
+	struct uffd_pager_stats a, b;
+	struct store_image *im;
+	volatile char sink;
+
+	if (!p) {
+		printf("%-6s %-10s backend unavailable\n", uffd_backend_name(be), what);
+		return;
+	}
+	/* full */
+	struct uffd_source *src = open_src(what, url, &im);
+	struct uffd_region *r = uffd_pager_map(p, src, npages * t_page, 0, 0);
+	char *m = uffd_region_addr(r);
+	struct net n0 = net_of(im);
+	uffd_pager_stats(p, &a);
+	double t0 = now_ms();
+	for (uint64_t i = 0; i < npages; i++)
+		sink = m[i * t_page];
+	double full = now_ms() - t0;
+	uffd_pager_stats(p, &b);
+	struct net n1 = net_of(im);
+	uint64_t *all = malloc(npages * sizeof(*all));
+	for (uint64_t i = 0; i < npages; i++)
+		all[i] = i;
+	long bad = check(m, all, npages);
+	free(all);
+	printf("%-6s %-10s full: %7.0f ms %7.0f MB/s %8.0f faults/s (%llu faults) net %llu MB in %llu requests%s\n",
+	       uffd_backend_name(be), what, full, npages * t_page / 1e6 / (full / 1e3),
+	       (b.faults - a.faults) / (full / 1e3), (unsigned long long)(b.faults - a.faults),
+	       (unsigned long long)((n1.bytes - n0.bytes) >> 20),
+	       (unsigned long long)(n1.requests - n0.requests), bad ? " WRONG CONTENT" : "");
+	uffd_region_unmap(r);
+	uffd_source_close(src);
+
+	/* cold, recording */
+	src = open_src(what, url, &im);
+	r = uffd_pager_map(p, src, npages * t_page, 0, 0);
+	m = uffd_region_addr(r);
+	uffd_region_record_start(r);
+	n0 = net_of(im);
+	uffd_pager_stats(p, &a);
+	t0 = now_ms();
+	for (size_t i = 0; i < nset; i++)
+		sink = m[set[i] * t_page];
+	double cold = now_ms() - t0;
+	uffd_pager_stats(p, &b);
+	n1 = net_of(im);
+	uint64_t cold_faults = b.faults - a.faults;
+	uint64_t *rec = malloc(npages * sizeof(*rec));
+	size_t nrec = uffd_region_record(r, rec, npages);
+	bad = check(m, set, nset);
+	printf("%-6s %-10s cold: %7.0f ms %8llu faults, net %llu MB in %llu requests, recorded %zu pages%s\n",
+	       uffd_backend_name(be), what, cold, (unsigned long long)cold_faults,
+	       (unsigned long long)((n1.bytes - n0.bytes) >> 20),
+	       (unsigned long long)(n1.requests - n0.requests), nrec, bad ? " WRONG CONTENT" : "");
+	uffd_region_unmap(r);
+	uffd_source_close(src);
+
+	/* warm: the same workload while the record is prefetched */
+	src = open_src(what, url, &im);
+	r = uffd_pager_map(p, src, npages * t_page, 0, 0);
+	m = uffd_region_addr(r);
+	n0 = net_of(im);
+	uffd_pager_stats(p, &a);
+	t0 = now_ms();
+	uffd_region_prefetch(r, rec, nrec, pf_threads);
+	for (size_t i = 0; i < nset; i++)
+		sink = m[set[i] * t_page];
+	double warm = now_ms() - t0;
+	uffd_region_prefetch_wait(r);
+	uffd_pager_stats(p, &b);
+	n1 = net_of(im);
+	bad = check(m, set, nset);
+	uint64_t warm_faults = b.faults - a.faults;
+	printf("%-6s %-10s warm: %7.0f ms %8llu faults (%.1f%% of cold, %llu avoided), %.2fx faster, "
+	       "prefetched %llu pages (%llu late), net %llu MB in %llu requests%s\n",
+	       uffd_backend_name(be), what, warm, (unsigned long long)warm_faults,
+	       cold_faults ? 100.0 * warm_faults / cold_faults : 0.0,
+	       (unsigned long long)(cold_faults > warm_faults ? cold_faults - warm_faults : 0),
+	       cold / warm, (unsigned long long)(b.pages_prefetched - a.pages_prefetched),
+	       (unsigned long long)(b.prefetch_late - a.prefetch_late),
+	       (unsigned long long)((n1.bytes - n0.bytes) >> 20),
+	       (unsigned long long)(n1.requests - n0.requests), bad ? " WRONG CONTENT" : "");
+	uffd_region_unmap(r);
+	uffd_source_close(src);
+	free(rec);
+	uffd_pager_destroy(p);
+	(void)sink;
+}
+
+static int have(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+int main(void)
+{
+	const char *env = getenv("UFFD_BENCH_STORE_SIZE");
+	const char *cenv = getenv("UFFD_BENCH_STORE_CHUNK");
+	uint64_t size = 1ull << 30;
+	uint32_t chunk = cenv ? (uint32_t)strtoul(cenv, NULL, 0) : 16384;
+	if (getenv("UFFD_BENCH_PREFETCH_THREADS"))
+		pf_threads = (unsigned)atoi(getenv("UFFD_BENCH_PREFETCH_THREADS"));
+	char path[128];
+
+	t_page = sysconf(_SC_PAGESIZE);
+	if (env) {
+		char *end;
+		size = strtoull(env, &end, 10);
+		size <<= *end == 'G' ? 30 : *end == 'M' ? 20 : *end == 'K' ? 10 : 0;
+	}
+	if (!have("/usr/bin/redis-server") || !have("/usr/bin/memcached")) {
+		printf("store-restore: skipped: redis-server or memcached not installed\n");
+		return 0;
+	}
+	npages = size / t_page;
+	/* The image: page i holds t_fill(i + 1). */
+	snprintf(path, sizeof(path), "/var/tmp/uffd-bench-store-%llu.img", (unsigned long long)size);
+	struct stat st;
+	if (stat(path, &st) || (uint64_t)st.st_size != size) {
+		FILE *f = fopen(path, "w");
+		char *pg = malloc(t_page);
+		for (uint64_t i = 0; f && i < npages; i++) {
+			t_fill(pg, t_page, (unsigned)i + 1);
+			fwrite(pg, t_page, 1, f);
+		}
+		if (!f || fclose(f)) {
+			perror(path);
+			return 1;
+		}
+		free(pg);
+	}
+	/* The workload: 1/8 of the pages, distinct, in a scrambled order. */
+	nset = npages / 8;
+	set = malloc(nset * sizeof(*set));
+	for (size_t i = 0; i < nset; i++)   /* 7919 is prime to nset (a power of 2) */
+		set[i] = ((i * 7919) % nset) * 8 + (i % 8);
+
+	struct t_server rs, ms;
+	char rurl[128], murl[128];
+	t_redis_start(&rs, NULL);
+	t_memcached_start(&ms);
+	snprintf(rurl, sizeof(rurl), "%s/bench", rs.url);
+	snprintf(murl, sizeof(murl), "%s/bench", ms.url);
+	int fd = open(path, O_RDONLY);
+	double t0 = now_ms();
+	if (uffd_image_push(rurl, fd, chunk)) {
+		fprintf(stderr, "push: %s\n", uffd_image_strerror());
+		return 1;
+	}
+	double tr = now_ms() - t0;
+	t0 = now_ms();
+	if (uffd_image_push(murl, fd, chunk)) {
+		fprintf(stderr, "push: %s\n", uffd_image_strerror());
+		return 1;
+	}
+	double tm = now_ms() - t0;
+	close(fd);
+	printf("store-restore: %llu MiB image, %u KiB chunks; push: redis %.0f MB/s, memcached %.0f MB/s; "
+	       "workload %zu pages (1/8) in random order\n",
+	       (unsigned long long)(size >> 20), chunk >> 10, size / 1e6 / (tr / 1e3), size / 1e6 / (tm / 1e3), nset);
+	for (int b = UFFD_BACKEND_KERNEL; b <= UFFD_BACKEND_USER; b++) {
+		run(b, "file", path);
+		run(b, "redis", rurl);
+		run(b, "memcached", murl);
+	}
+	t_server_stop(&rs);
+	t_server_stop(&ms);
+	return 0;
+}
