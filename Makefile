@@ -70,7 +70,8 @@ STORE_SRC  := $(wildcard src/store/*.c)
 STORE_OBJ  := $(STORE_SRC:%.c=$(BUILD)/obj/%.o)
 STORE_TOOL := $(wildcard tools/image*.c)
 STORE_TEST := $(wildcard test/store-*.c)
-STORE_BENCH := $(wildcard bench/store-*.c)
+STORE_BENCH := $(wildcard bench/store/*.c)
+STORE_BENCH_BIN := $(STORE_BENCH:bench/store/%.c=$(BUILD)/bench/store-%)
 STORE_TLIB := $(wildcard test/lib/store/*.c)
 STORE_TLIB_OBJ := $(STORE_TLIB:%.c=$(BUILD)/obj/%.o)
 ifeq ($(STORE),1)
@@ -82,7 +83,7 @@ else
 TOOL_SRC := $(filter-out $(STORE_TOOL),$(TOOL_SRC))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(filter-out $(STORE_TEST:test/%.c=$(BUILD)/test/%),$(TEST_BIN))
-BENCH_BIN := $(filter-out $(STORE_BENCH:bench/%.c=$(BUILD)/bench/%),$(BENCH_BIN))
+STORE_BENCH_BIN :=
 $(info libuffd: hiredis or libmemcached not found (pkg-config $(STORE_PKGS)): building without libuffd-store, `uffd image` and the store tests)
 endif
 
@@ -140,7 +141,7 @@ $(STORE_TLIB_OBJ): $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-$(STORE_BENCH:bench/%.c=$(BUILD)/bench/%): $(BUILD)/bench/%: bench/%.c $(TLIB_OBJ) $(STORE_TLIB_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(HEADERS)
+$(STORE_BENCH_BIN): $(BUILD)/bench/store-%: bench/store/%.c $(TLIB_OBJ) $(STORE_TLIB_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(STORE_CFLAGS) -Itest/lib -Itest/lib/store -Isrc/store $(LDFLAGS) -o $@ $< \
 		$(TLIB_OBJ) $(STORE_TLIB_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(STORE_LIBS) $(LDLIBS)
@@ -165,7 +166,7 @@ TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	TSAN_OPTIONS=report_signal_unsafe=0:handle_segv=0:handle_sigbus=0:die_after_fork=0:suppressions=$(CURDIR)/test/tsan.supp
 
-tests: all $(TEST_BIN) $(PROG_BIN)
+tests: all $(TEST_BIN) $(PROG_BIN) $(STORE_BENCH_BIN)
 
 test: all $(TEST_BIN) $(PROG_BIN)
 	@$(TEST_ENV) test/run.sh $(BUILD)/test
@@ -182,6 +183,11 @@ stress: all $(STRESS_BIN)
 # A short run of every scenario (uffd bench --quick); see `build/uffd bench --help`.
 bench: all
 	$(BUILD)/uffd bench --quick
+
+# Restoring 1 GiB from loopback Redis and memcached (bench/store/restore.c;
+# starts its own servers; about a minute).
+bench-store: all $(STORE_BENCH_BIN)
+	$(if $(STORE),$(STORE_BENCH_BIN),@echo "bench-store: built without libuffd-store")
 
 asan ubsan tsan:
 	@:
@@ -210,5 +216,5 @@ install: all
 clean:
 	rm -rf build build-asan build-ubsan build-tsan
 
-.PHONY: all tests test stress bench install clean asan ubsan tsan
+.PHONY: all tests test stress bench bench-store install clean asan ubsan tsan
 .SECONDARY:
