@@ -256,8 +256,11 @@ static void memcached_start(struct t_server *s)
 	s->kind = 'm';
 	for (int tries = 0; tries < 10; tries++) {
 		char port[16];
+		/* As root memcached wants -u; "-u root" keeps the uid, and with it
+		 * PR_SET_PDEATHSIG (a uid change would clear it, and a test that
+		 * dies would leave its server running). */
 		const char *argv[] = { "memcached", "-p", port, "-l", "127.0.0.1", "-U", "0",
-				       "-m", "4096", "-u", "nobody", NULL };
+				       "-m", "4096", geteuid() == 0 ? "-u" : NULL, "root", NULL };
 		if (!s->restart)
 			s->port = pick_port();
 		snprintf(port, sizeof(port), "%d", s->port);
