@@ -77,20 +77,29 @@ static void scenario(void)
 	waitpid(pid, &status, 0);
 	if (n != sizeof(r))
 		T_FATAL("child failed (status 0x%x)", status);
-	T_OBS("unprivileged, fd opened before: %d %s zeroed %d; then without EVENT_FORK: %d",
-	      r.early_r, t_errname(r.early_e), r.early_zero, r.early_retry);
-	T_EXPECT_EQ(r.early_r, -1);
-	T_EXPECT_EQ(r.early_e, EPERM);
-	T_EXPECT(r.early_zero);
-	T_EXPECT_EQ(r.early_retry, 0);
+	/* The fd opened before belongs to the (root) parent: on the user
+	 * backend the unprivileged child's ioctls on it are refused. */
+	if (t_limit_begin("a userfaultfd used by a process of another user")) {
+		T_OBS("unprivileged, fd opened before: %d %s zeroed %d; then without EVENT_FORK: %d",
+		      r.early_r, t_errname(r.early_e), r.early_zero, r.early_retry);
+		T_EXPECT_EQ(r.early_r, -1);
+		T_EXPECT_EQ(r.early_e, EPERM);
+		T_EXPECT(r.early_zero);
+		T_EXPECT_EQ(r.early_retry, 0);
+		t_limit_end();
+	}
 	if (!r.umo_open)
 		t_skip("cannot open a UFFD_USER_MODE_ONLY fd unprivileged");
-	T_OBS("unprivileged, UFFD_USER_MODE_ONLY fd: %d %s; then without: %d; other features %d",
-	      r.umo_r, t_errname(r.umo_e), r.umo_retry, r.other_r);
+	T_OBS("unprivileged, UFFD_USER_MODE_ONLY fd: %d %s; then without: %d",
+	      r.umo_r, t_errname(r.umo_e), r.umo_retry);
 	T_EXPECT_EQ(r.umo_r, -1);
 	T_EXPECT_EQ(r.umo_e, EPERM);
 	T_EXPECT_EQ(r.umo_retry, 0);
-	T_EXPECT_EQ(r.other_r, 0);
+	if (t_limit_begin("features not offered")) {
+		T_OBS("other features %d", r.other_r);
+		T_EXPECT_EQ(r.other_r, 0);
+		t_limit_end();
+	}
 	close(early);
 }
 T_MAIN("api-eperm", scenario)
