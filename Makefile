@@ -180,6 +180,15 @@ stress: all $(STRESS_BIN)
 		$(TEST_ENV) STRESS_SECONDS=$(DURATION) T_TIME_LIMIT=$$(($(DURATION) * 2 + 120)) \
 			$$t || exit 1; done
 
+# make fuzz: the differential fuzzer under libFuzzer (clang and its runtime:
+# Debian's clang, libclang-rt-14-dev), with ASan; not part of CI.
+FUZZ_CC ?= clang
+build-fuzz/uffd-fuzz: fuzz/uffd-fuzz.c test/lib/fuzz.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) -std=gnu11 -O1 -g -pthread -Iinclude -Itest/lib -D_GNU_SOURCE \
+		-fsanitize=fuzzer,address -o $@ fuzz/uffd-fuzz.c test/lib/fuzz.c $(LIB_SRC)
+fuzz: build-fuzz/uffd-fuzz
+
 # A short run of every scenario (uffd bench --quick); see `build/uffd bench --help`.
 bench: all
 	$(BUILD)/uffd bench --quick
@@ -214,7 +223,7 @@ install: all
 	$(if $(wildcard man/*.3),install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3/)
 
 clean:
-	rm -rf build build-asan build-ubsan build-tsan
+	rm -rf build build-asan build-ubsan build-tsan build-fuzz
 
-.PHONY: all tests test stress bench bench-store install clean asan ubsan tsan
+.PHONY: all tests test stress fuzz bench bench-store install clean asan ubsan tsan
 .SECONDARY:

@@ -144,8 +144,11 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	}
 	/* No write may land between reading which pages hold data and arming
 	 * the others (arming an anonymous page discards it). */
-	const bool frozen = r.mem == U_MEM_ANON && (r.prot & PROT_WRITE) &&
-			    (mode & UFFDIO_REGISTER_MODE_MISSING);
+	/* Private hugetlb too: a page written between the scan and the trap
+	 * would be taken for missing and a COPY would overwrite it (found by
+	 * stress-hugetlb: writes lost). */
+	const bool frozen = (r.mem == U_MEM_ANON || r.mem == U_MEM_HUGETLB) &&
+			    (r.prot & PROT_WRITE) && (mode & UFFDIO_REGISTER_MODE_MISSING);
 	if (frozen)
 		freeze(start, end, r.prot);
 	err = u_pages_present(&r, start, end - start, present);
@@ -157,14 +160,28 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		goto fail;
 	}
 	const uint8_t held = mode & UFFDIO_REGISTER_MODE_MINOR ? U_PG_CACHED : U_PG_PRESENT;
+	/* A shmem page this process already maps raises no minor fault (the
+	 * kernel's comes only where the page table lacks a page the page
+	 * cache holds): it is present. */
+	unsigned char *mapped = NULL;
+	if ((mode & UFFDIO_REGISTER_MODE_MINOR) &&
+	    (r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE)) {
+		mapped = u_arena_alloc(n ? n : 1);
+		if (mapped && u_pages_mapped(&r, start, end - start, mapped)) {
+			u_arena_free(mapped, n ? n : 1);
+			mapped = NULL;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct u_range o;
 		if (present[i])
-			atomic_store(&r.pages[i], held);
+			atomic_store(&r.pages[i], mapped && mapped[i] ? U_PG_PRESENT : held);
 		/* Poisoned before, and still: the new registration takes it. */
 		else if (u_range_find(start + i * r.psize, &o) && o.ctx < 0)
 			atomic_store(&r.pages[i], U_PG_POISON);
 	}
+	if (mapped)
+		u_arena_free(mapped, n ? n : 1);
 	/* MINOR: every page, for a hole may enter the page cache later
 	 * (the fault path then tells a minor fault from a missing one). */
 	if (mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR))

@@ -317,6 +317,15 @@ static int cached_huge_pages(const struct u_range *r, uintptr_t addr, size_t n,
 	return 0;
 }
 
+int u_pages_mapped(const struct u_range *r, uintptr_t addr, size_t len,
+		   unsigned char *vec)
+{
+	const size_t n = len / r->psize;
+
+	memset(vec, 0, n);
+	return u_hugetlb(r) ? mapped_huge_pages(r, addr, n, vec) : mapped_pages(addr, n, vec);
+}
+
 int u_pages_present(const struct u_range *r, uintptr_t addr, size_t len,
 		    unsigned char *vec)
 {

@@ -196,6 +196,10 @@ void u_trap_change_begin(void);
 void u_trap_change_end(void);
 /* Is a change in flight?  *done: how many completed so far. */
 bool u_trap_changing(unsigned *done);
+/* Which pages of [addr, addr+len) this process maps (a page table entry,
+ * present or swapped): vec[i] = 1/0.  0 or -errno. */
+int u_pages_mapped(const struct u_range *r, uintptr_t addr, size_t len,
+		   unsigned char *vec);
 /* Apply write protection (or lift it) on [addr, addr+len). 0 or -errno. */
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp);
 
