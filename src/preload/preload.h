@@ -89,6 +89,11 @@ int shim_note_pagemap(int fd);
 int shim_is_pagemap(int fd);
 void shim_forget_pagemap(int fd);
 void shim_pagemap_fix(void *buf, ssize_t n, off_t off);
+/* The PAGEMAP_SCAN ioctl on such a descriptor, answered from the user
+ * backend's state where its range holds user-backend memory (real: the C
+ * library's ioctl). */
+unsigned long shim_pagemap_scan_request(void);
+int shim_pagemap_scan(int fd, void *arg, int (*real)(int, unsigned long, void *));
 
 /* ioctl(2) on any fd, as the interposer does it (ioctl.c). */
 int shim_ioctl(int fd, unsigned long request, void *arg);

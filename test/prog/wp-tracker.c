@@ -3,10 +3,12 @@
  * A dirty-page tracker built on userfaultfd write protection with
  * UFFD_FEATURE_WP_ASYNC (no messages: a write just lifts the protection):
  * it protects 8 pages, lets the program write some, and finds the written
- * ones through /proc/self/pagemap's uffd-wp bit (57); then protects them all
- * again and checks the bits once more.
+ * ones through /proc/self/pagemap's uffd-wp bit (57) and through the
+ * PAGEMAP_SCAN ioctl (which also protects them again: PM_SCAN_WP_MATCHING),
+ * with its limits (max_pages, vec_len) and category masks.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <stdint.h>
@@ -21,6 +23,23 @@
 #define UFFD_FEATURE_WP_ASYNC (1 << 15)
 #endif
 #define NPAGES 8
+
+#ifndef PAGEMAP_SCAN
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages,
+		 category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+struct page_region {
+	uint64_t start, end, categories;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#define PM_SCAN_WP_MATCHING (1 << 0)
+#define PM_SCAN_CHECK_WPASYNC (1 << 1)
+#define PAGE_IS_WPALLOWED (1 << 0)
+#define PAGE_IS_WRITTEN (1 << 1)
+#define PAGE_IS_FILE (1 << 2)
+#define PAGE_IS_PRESENT (1 << 3)
+#endif
 #define PM_PRESENT (1ULL << 63)
 #define PM_UFFD_WP (1ULL << 57)
 
@@ -46,6 +65,30 @@ static void show(const char *when)
 	if (read(pagemap, again, sizeof(again)) != sizeof(again) ||
 	    memcmp(e, again, sizeof(e)) != 0)
 		printf("  (read differs from pread)");
+	printf("\n");
+}
+
+/* PAGEMAP_SCAN over the area; prints what it returned, in pages. */
+static void scan(const char *what, uint64_t flags, uint64_t mask, uint64_t inverted,
+		 uint64_t ret_mask, uint64_t max_pages, uint64_t vec_len)
+{
+	struct page_region vec[NPAGES];
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .flags = flags, .start = (unsigned long)area,
+		.end = (unsigned long)area + NPAGES * page, .vec = (unsigned long)vec,
+		.vec_len = vec_len, .max_pages = max_pages, .category_inverted = inverted,
+		.category_mask = mask, .return_mask = ret_mask,
+	};
+	int n = ioctl(pagemap, PAGEMAP_SCAN, &a);
+	printf("%-28s %d", what, n);
+	if (n < 0)
+		printf(" (%s)", strerrorname_np(errno));
+	for (int i = 0; i < n; i++)
+		printf(" [%lu,%lu)=%llx", (unsigned long)((vec[i].start - (unsigned long)area) / page),
+		       (unsigned long)((vec[i].end - (unsigned long)area) / page),
+		       (unsigned long long)vec[i].categories);
+	if (n >= 0)
+		printf(", walk_end %ld", (long)((long)a.walk_end - (long)(unsigned long)area) / page);
 	printf("\n");
 }
 
@@ -82,6 +125,18 @@ int main(void)
 	area[3 * page + 7] = 2;
 	area[6 * page] = 2;
 	show("pages 1, 3, 6 written:");
+	scan("scan, all categories:", 0, 0, 0, PAGE_IS_WPALLOWED | PAGE_IS_WRITTEN |
+	     PAGE_IS_PRESENT | PAGE_IS_FILE, 0, NPAGES);
+	scan("scan written, max 2 pages:", 0, PAGE_IS_WRITTEN, 0, PAGE_IS_WRITTEN, 2, NPAGES);
+	scan("scan written, 1 region:", 0, PAGE_IS_WRITTEN, 0, PAGE_IS_WRITTEN, 0, 1);
+	scan("scan not written:", 0, PAGE_IS_WRITTEN, PAGE_IS_WRITTEN, PAGE_IS_WRITTEN, 0, NPAGES);
+	scan("scan written + protect:", PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+	     PAGE_IS_WRITTEN, 0, PAGE_IS_WRITTEN, 0, NPAGES);
+	show("after the scan:");
+	area[2 * page] = 3;
+	scan("written since:", PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+	     PAGE_IS_WRITTEN, 0, PAGE_IS_WRITTEN, 0, NPAGES);
+	scan("bad flags:", 1 << 5, 0, 0, PAGE_IS_WRITTEN, 0, NPAGES);
 	protect(1);
 	show("protected again:");
 	protect(0);
