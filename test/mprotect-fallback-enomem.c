@@ -5,22 +5,11 @@
  * kernel has no such bound (its half checks the same copies succeed). */
 #include <sys/mman.h>
 #include "harness.h"
-
-static long max_map_count(void)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-	long n = -1;
-
-	if (f && fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	if (f)
-		fclose(f);
-	return n;
-}
+#include "oracle.h"
 
 static void scenario(void)
 {
-	long limit = max_map_count();
+	long limit = orc_max_map_count();
 	if (limit <= 0 || limit > 1000000)
 		t_skip("vm.max_map_count is %ld", limit);
 	if (t_backend == UFFD_BACKEND_USER)

@@ -22,18 +22,6 @@
 #define ROOM 1000              /* runs left for the registered range */
 #define PAGES (4 * ROOM)       /* every other one un-protected: 2 maps each */
 
-static long max_map_count(void)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-	long n = -1;
-
-	if (f && fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 static int unprotect(int fd, char *mem, long pg)
 {
 	struct uffdio_writeprotect w = { { (uintptr_t)mem + pg * t_page, t_page }, 0 };
@@ -61,7 +49,7 @@ static void *write_page(void *arg)
 
 static void scenario(void)
 {
-	const long limit = max_map_count();
+	const long limit = orc_max_map_count();
 	if (limit <= 4 * ROOM || limit > 1000000)
 		t_skip("vm.max_map_count is %ld", limit);
 	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, 0);

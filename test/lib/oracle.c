@@ -269,3 +269,15 @@ void (orc_hugepages_release)(long old)
 		t_fail_at(__FILE__, __LINE__, "could not give the huge pages back");
 	T_EXPECT_EQ(read_long(NR_HUGEPAGES, NULL), old);
 }
+
+long orc_max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	long n = -1;
+
+	if (f && fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	if (f)
+		fclose(f);
+	return n;
+}

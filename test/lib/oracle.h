@@ -47,6 +47,8 @@ void orc_fault_msg(int fd, struct uffd_msg *msg, const char *what, char *base);
  * (and fails the half if it cannot). */
 long orc_hugepages_reserve(long n, long *old);
 void orc_hugepages_release(long old);
+/* vm.max_map_count, or -1 where it cannot be read. */
+long orc_max_map_count(void);
 
 /* One row of an ioctl's error table: run request on fd with arg, record the
  * outcome and the output field (named field, at *out) as an observable, and
