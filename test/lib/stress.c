@@ -21,7 +21,8 @@
  * what faulter t wrote last (0 once the page was dropped).  Nothing else. */
 struct page_track {
 	_Atomic unsigned epoch;      /* bumped when the page is dropped */
-	_Atomic int has_data;        /* a COPY or ZEROPAGE succeeded since */
+	_Atomic unsigned has_data;   /* 1 + the epoch in which a COPY or ZEROPAGE
+				      * succeeded; 0: none since the drop */
 };
 
 static struct {
@@ -93,11 +94,14 @@ static void *faulter_fn(void *arg)
 }
 
 /* ---- resolvers ---- */
-static void fill_resolved(long p, int64_t done)
+/* Record a fill of page p made in epoch e (read before the fill's ioctl).
+ * The record comes after the ioctl, so the churner may have dropped the page
+ * in between: tagging it with the epoch keeps such a late record from
+ * counting the next epoch's first fill as a second one. */
+static void fill_resolved(long p, int64_t done, unsigned e)
 {
-	for (long k = 0; k < done / (int64_t)S.psize; k++)
-		if (atomic_exchange(&S.pages[p + k].has_data, 1))
-			atomic_fetch_add(&S.twice, 1);
+	if (done == (int64_t)S.psize && atomic_exchange(&S.pages[p].has_data, e + 1) == e + 1)
+		atomic_fetch_add(&S.twice, 1);
 }
 
 static void wake(long p)
@@ -116,6 +120,7 @@ static void missing(long p, char *src, uint64_t *seed)
 	const bool dontwake = r & 1;
 	int ret;
 	int64_t done;
+	const unsigned e = atomic_load(&S.pages[p].epoch);
 
 	if (S.zeropage && (r & 2)) {
 		struct uffdio_zeropage z = { { (uintptr_t)(S.area + p * S.psize), S.psize },
@@ -134,7 +139,7 @@ static void missing(long p, char *src, uint64_t *seed)
 			atomic_fetch_add(&S.copies, 1);
 	}
 	if (!ret) {
-		fill_resolved(p, done);
+		fill_resolved(p, done, e);
 		if (dontwake)
 			wake(p);
 	} else if (errno == EEXIST) {
