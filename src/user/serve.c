@@ -174,6 +174,15 @@ static int serve_one(struct w_req *rq, char *data)
 		return -ENOTTY;
 	if (rq->request == W_PROBE)
 		return 0;
+	if (rq->request == W_EVENTS) {
+		/* Their senders wait for that (memory.c). */
+		uint32_t n;
+		if (rq->argsize != sizeof(n) || rq->datalen)
+			return -EINVAL;
+		memcpy(&n, rq->arg, sizeof(n));
+		u_events_read(ctx, n);
+		return 0;
+	}
 	if (rq->argsize != _IOC_SIZE(rq->request))
 		return -EINVAL;
 	/* The kernel refuses UFFDIO_MOVE from any process but the owner

@@ -110,6 +110,10 @@ void u_serve_client(uint32_t tag);
 int u_wait_readable(int fd, long spin_ns);
 /* read(2) (wr false) or write(2) all of len bytes: 0, or -1 (errno; EOF). */
 int u_io_full(int fd, void *buf, size_t len, bool wr);
+/* A reader here read n event messages from fd, another process's context
+ * (the shim's read counts them): tell the owner, whose senders wait for
+ * that (remote.c). */
+void u_remote_events_read(int fd, unsigned n);
 /* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
  * -errno.  Async-signal-safe. */
 int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);
