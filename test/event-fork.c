@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * UFFD_FEATURE_EVENT_FORK, CRIU-style: the parent registers its memory
- * (MISSING|WP), fills page 0 write-protected, and forks while a reader thread
- * handles its userfaultfd.  The reader gets UFFD_EVENT_FORK with a new fd
- * for the child's memory and serves the child's faults through it: the
- * child's read of missing page 1 (UFFDIO_COPY), and its write to page 0,
- * still write-protected in the child (UFFDIO_WRITEPROTECT off).  The child
- * sees the copied page and its own write; the parent's page 1 is still
- * missing (the child's fill went to the child's memory only).
+ * (MISSING|WP), fills page 0 write-protected and page 2 not, and forks while
+ * a reader thread handles its userfaultfd.  The reader gets UFFD_EVENT_FORK
+ * with a new fd for the child's memory and serves the child's faults through
+ * it: the child's read of missing page 1 (UFFDIO_COPY), and its write to
+ * page 0, still write-protected in the child (UFFDIO_WRITEPROTECT off); its
+ * write to page 2 raises no fault.  The child sees the copied page and its
+ * own writes.  The parent's memory is its own: page 1 is still missing (the
+ * child's fill went to the child's memory only) and page 0 still
+ * write-protected (the child's un-protect was the child's) and unchanged.
  */
 #include <poll.h>
 #include <sys/wait.h>
@@ -67,6 +69,8 @@ static void scenario(void)
 	struct uffdio_copy c = { (uintptr_t)mem, (uintptr_t)src, (uint64_t)t_page,
 				 UFFDIO_COPY_MODE_WP, 0 };
 	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_COPY, &c));
+	c = (struct uffdio_copy){ (uintptr_t)mem + 2 * t_page, (uintptr_t)src, (uint64_t)t_page, 0, 0 };
+	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_COPY, &c));
 
 	struct seen s = {0};
 	pthread_t th;
@@ -78,14 +82,16 @@ static void scenario(void)
 	T_ASSERT(pid >= 0);
 	if (pid == 0) {
 		alarm(20);
-		int got[2];
+		int got[3];
 		got[0] = t_check(mem + t_page, t_page, 31);   /* missing: a fault */
 		mem[5] = 0x55;                                /* write-protected: a fault */
 		got[1] = mem[5] == 0x55 && !memcmp(mem + 6, src + 6, t_page - 6);
+		mem[2 * t_page + 5] = 0x56;                   /* not protected: no fault */
+		got[2] = mem[2 * t_page + 5] == 0x56;
 		_exit(write(p[1], got, sizeof(got)) == sizeof(got) ? 0 : 2);
 	}
 	close(p[1]);
-	int got[2] = { -1, -1 };
+	int got[3] = { -1, -1, -1 };
 	T_EXPECT(read(p[0], got, sizeof(got)) == sizeof(got));
 	close(p[0]);
 	int status;
@@ -95,10 +101,10 @@ static void scenario(void)
 	T_OBS("fork events %d, a new fd %d", s.fork_events, s.ufd_differs);
 	T_OBS("child faults %d: page %ld flags 0x%llx, page %ld flags 0x%llx", s.nfaults,
 	      s.page[0], (unsigned long long)s.flags[0], s.page[1], (unsigned long long)s.flags[1]);
-	T_OBS("COPY %d, WRITEPROTECT %d; the child saw the copy %d and its write %d",
-	      s.copy_ret, s.wp_ret, got[0], got[1]);
+	T_OBS("COPY %d, WRITEPROTECT %d; the child saw the copy %d and its writes %d %d",
+	      s.copy_ret, s.wp_ret, got[0], got[1], got[2]);
 	T_EXPECT_EQ(s.nfaults, 2);
-	T_EXPECT(got[0] == 1 && got[1] == 1);
+	T_EXPECT(got[0] == 1 && got[1] == 1 && got[2] == 1);
 	T_OBS("parent: nothing queued %d, page 0 intact %d", orc_nothing_queued(fd),
 	      t_check(mem, t_page, 31));
 	/* The parent's page 1 is still missing: its own fault, its own fd. */
@@ -109,6 +115,14 @@ static void scenario(void)
 	c = (struct uffdio_copy){ (uintptr_t)mem + t_page, (uintptr_t)src, (uint64_t)t_page, 0, 0 };
 	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_COPY, &c));
 	orc_touch_join(&t);
+	/* Its page 0 is still protected: a write faults on its own fd. */
+	orc_touch_start(&t, mem + 5, 1, 0x66);
+	orc_fault_msg(fd, &m, "parent: page 0", mem);
+	struct uffdio_writeprotect wp = { { (uintptr_t)mem, (uint64_t)t_page }, 0 };
+	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_WRITEPROTECT, &wp));
+	orc_touch_join(&t);
+	T_OBS("parent: page 0 byte 5 0x%x, page 2 byte 5 0x%x (the child's writes were its own)",
+	      (unsigned char)mem[5], (unsigned char)mem[2 * t_page + 5]);
 	close(fd);
 }
 T_MAIN("event-fork", scenario)
