@@ -59,7 +59,7 @@ static struct restore map(struct uffd_pager *p, const char *url)
 
 static void unmap(struct restore *x)
 {
-	T_EXPECT_OK(uffd_region_unmap(x->r));
+	T_EXPECT(uffd_region_unmap(x->r) == 0);   /* not an observable: the rounds vary */
 	uffd_source_close(x->src);     /* closes the image */
 }
 
