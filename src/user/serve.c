@@ -27,7 +27,7 @@
 #define SYS_pidfd_open 434
 #endif
 
-#define MAX_CLIENTS 64
+#define MAX_CLIENTS 64   /* a power of two (the inline tags) */
 
 struct client {
 	_Atomic int used;
@@ -35,6 +35,7 @@ struct client {
 	int req_r, rep_w;    /* ours */
 	int req_w, rep_r;    /* the client's, until it opened them */
 	int marker;          /* the memfd naming them */
+	unsigned gen;        /* inline: renewed per client, in its epoll tags */
 };
 
 static struct client clients[MAX_CLIENTS];
@@ -248,13 +249,22 @@ static void client_connected(struct client *c)
 	close_fd(&c->marker);
 }
 
+/* An inline client's epoll tag: U_CLIENT_TAG, its generation (so that an
+ * event of a closed client, still in the batch, cannot reach the slot's
+ * next client), slot, and which fd (1: the pidfd). */
+#define TAG_GEN(gen) (((gen) & 0xfffffu) << 7)
+static uint32_t client_tag(const struct client *c, unsigned which)
+{
+	return U_CLIENT_TAG | TAG_GEN(c->gen) | (uint32_t)(c - clients) << 1 | which;
+}
+
 void u_serve_client(uint32_t tag)
 {
-	struct client *c = &clients[(tag - U_CLIENT_TAG) / 2];
+	struct client *c = &clients[(tag >> 1) & (MAX_CLIENTS - 1)];
 
-	if (!atomic_load(&c->used))
+	if (!atomic_load(&c->used) || (tag & TAG_GEN(~0u)) != TAG_GEN(c->gen))
 		return;
-	if ((tag - U_CLIENT_TAG) % 2) {   /* the pidfd: the client exited */
+	if (tag & 1) {   /* the pidfd: the client exited */
 		client_close(c);
 		return;
 	}
@@ -332,9 +342,9 @@ static void start_client(const struct w_hello *h)
 		goto fail;
 
 	if (u_serve_inline) {
-		const int slot = (int)(c - clients);
-		struct epoll_event req_ev = { .events = EPOLLIN, .data.u32 = U_CLIENT_TAG + 2 * slot };
-		struct epoll_event pid_ev = { .events = EPOLLIN, .data.u32 = U_CLIENT_TAG + 2 * slot + 1 };
+		c->gen++;
+		struct epoll_event req_ev = { .events = EPOLLIN, .data.u32 = client_tag(c, 0) };
+		struct epoll_event pid_ev = { .events = EPOLLIN, .data.u32 = client_tag(c, 1) };
 		if (epoll_ctl(srv_epoll, EPOLL_CTL_ADD, c->req_r, &req_ev) == 0 &&
 		    epoll_ctl(srv_epoll, EPOLL_CTL_ADD, c->pidfd, &pid_ev) == 0)
 			return;

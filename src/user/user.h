@@ -99,8 +99,8 @@ int u_serve_start(int epoll_fd, uint32_t tag);
 void u_serve_accept(void);
 void u_serve_after_fork(void);
 /* The monitor serves its clients itself (a forked child's, forkev.c): their
- * fds are in its epoll under U_CLIENT_TAG + 2 * slot (requests) and + 1 (the
- * client's pidfd); u_serve_client() handles such an event. */
+ * fds are in its epoll under tags with the bit U_CLIENT_TAG (above every
+ * context's and U_SERVE_TAG); u_serve_client() handles such an event. */
 extern bool u_serve_inline;
 #define U_CLIENT_TAG 0x10000000u
 void u_serve_client(uint32_t tag);
