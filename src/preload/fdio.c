@@ -66,6 +66,25 @@ static void count_events(int fd, struct u_ctx *ctx, ssize_t n, const struct iove
 		u_remote_events_read(fd, events);
 }
 
+/* Fork events read from another process's userfaultfd carry an fd number
+ * of that process: give the reader one of its own, as the kernel does. */
+static void remote_fork_fds(int fd, void *buf, ssize_t n)
+{
+	if (n <= 0 || n % (ssize_t)MSG)
+		return;
+	for (ssize_t off = 0; off < n; off += MSG) {
+		struct uffd_msg m;   /* buf may be unaligned */
+		memcpy(&m, (char *)buf + off, MSG);
+		if (m.event != UFFD_EVENT_FORK)
+			continue;
+		int nfd = u_remote_fork_fd(fd, (int)m.arg.fork.ufd);
+		if (nfd >= 0) {
+			m.arg.fork.ufd = (uint32_t)nfd;
+			memcpy((char *)buf + off, &m, MSG);
+		}
+	}
+}
+
 /* A hinted descriptor that is no context of ours: perhaps another
  * process's userfaultfd (a fork event's fd, one received over a socket). */
 static bool maybe_remote(int fd)
@@ -90,6 +109,7 @@ ssize_t shim_read(int fd, void *buf, size_t count)
 	}
 	if (maybe_remote(fd)) {
 		ssize_t n = shim_read_into(fd, buf, count);
+		remote_fork_fds(fd, buf, n);
 		const struct iovec one = { buf, count };
 		count_events(fd, NULL, n, &one, 1);
 		return n;

@@ -203,8 +203,34 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	return recvfrom(fd, buf, len, flags, NULL, NULL);
 }
 
+/* Descriptors received over SCM_RIGHTS that are another process's
+ * user-backend userfaultfd: known from now on (fdio.c's read then tells
+ * their owner of the events read, and translates fork events' fds). */
+static void note_received(const struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			struct stat st;
+			struct f_owner_ex o;
+			if (sys_fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+			    sys_fcntl(fd, F_GETOWN_EX, (long)&o) == 0 && o.type == F_OWNER_PID &&
+			    o.pid > 0)
+				uffd_user_hint(fd);
+		}
+	}
+}
+
 SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct rw a = { .fd = fd, .msg = msg, .flags = flags };
-	return filled(fd, -1, msg->msg_iov, (int)msg->msg_iovlen, do_recvmsg, &a);
+	ssize_t n = filled(fd, -1, msg->msg_iov, (int)msg->msg_iovlen, do_recvmsg, &a);
+	if (n >= 0 && shim_backend != UFFD_BACKEND_KERNEL && msg->msg_controllen)
+		note_received(msg);
+	return n;
 }

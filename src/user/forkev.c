@@ -39,6 +39,59 @@
 #include "../sys.h"
 #include "user.h"
 
+/* The fork events' fds this process made and still holds.  A reader in
+ * another process cannot use the number (the kernel would have put the fd
+ * in the reader's table): under the shim it opens the fd through /proc and
+ * asks this process to close its copy (u_fork_fd_taken), which must then go
+ * for the child's context to end when the reader closes its own. */
+#define HANDED 64
+static struct { int fd, ctx; dev_t dev; ino_t ino; pid_t child; } handed[HANDED];
+static pthread_mutex_t handed_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void hand_out(int fd, int ctx, pid_t child)
+{
+	struct stat st;
+
+	if (sys_fstat(fd, &st) < 0)
+		return;
+	pthread_mutex_lock(&handed_lock);
+	for (int i = 0; i < HANDED; i++) {
+		struct stat now;
+		/* A slot whose fd was closed (or is another file now) is free. */
+		if (handed[i].child && (sys_fstat(handed[i].fd, &now) < 0 ||
+					now.st_ino != handed[i].ino || now.st_dev != handed[i].dev))
+			handed[i].child = 0;
+		if (!handed[i].child) {
+			handed[i].fd = fd;
+			handed[i].ctx = ctx;
+			handed[i].dev = st.st_dev;
+			handed[i].ino = st.st_ino;
+			handed[i].child = child;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&handed_lock);
+}
+
+int u_fork_fd_taken(int ctx, int fd, pid_t *child)
+{
+	int ret = -EBADF;
+	struct stat st;
+
+	pthread_mutex_lock(&handed_lock);
+	for (int i = 0; i < HANDED && ret; i++)
+		if (handed[i].child && handed[i].fd == fd && handed[i].ctx == ctx &&
+		    sys_fstat(fd, &st) == 0 && st.st_ino == handed[i].ino &&
+		    st.st_dev == handed[i].dev) {
+			*child = handed[i].child;
+			handed[i].child = 0;
+			sys_close(fd);
+			ret = 0;
+		}
+	pthread_mutex_unlock(&handed_lock);
+	return ret;
+}
+
 static int fork_pipe[U_MAX_CTX][2];   /* the new context's pipe: [0] the new fd */
 static int sync_pipe[2] = { -1, -1 };   /* the child says it is ready */
 static bool forking;
@@ -261,14 +314,17 @@ void u_fork_parent(void)
 		if (!(c->flags & O_CLOEXEC))
 			sys_fcntl(ufd, F_SETFD, 0);
 		uffd_user_hint(ufd);
+		hand_out(ufd, i, child);
 		struct uffd_msg msg;
 		memset(&msg, 0, sizeof(msg));
 		msg.event = UFFD_EVENT_FORK;
 		msg.arg.fork.ufd = (uint32_t)ufd;
 		/* Under the shim, whose read counts the events read, fork()
 		 * returns once the reader has read it, as the kernel's. */
-		if ((atomic_load(&u_events_seen) ? u_event_send(i, &msg) : u_ctx_send(c, &msg)) < 0)
-			sys_close(ufd);
+		if ((atomic_load(&u_events_seen) ? u_event_send(i, &msg) : u_ctx_send(c, &msg)) < 0) {
+			pid_t gone;
+			u_fork_fd_taken(i, ufd, &gone);
+		}
 	}
 	forking = false;
 }

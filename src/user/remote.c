@@ -408,6 +408,43 @@ static int remote_ioctl(int fd, unsigned long request, void *arg)
 	return err;
 }
 
+int u_remote_fork_fd(int fd, int ufd)
+{
+	struct stat st;
+	struct chan *c;
+	struct w_rep rep;
+	pid_t owner = owner_of(fd, &st);
+
+	if (!owner)
+		return -ENOTTY;
+	int nfd = open_owner_fd(owner, ufd, O_RDONLY);
+	if (nfd < 0)
+		return nfd;
+	uint32_t arg = (uint32_t)ufd;
+	int err = chan_get(owner, &c);
+	if (!err) {
+		err = forward(c, &st, W_FORKFD, &arg, sizeof(arg), NULL, 0, &rep);
+		pthread_mutex_unlock(&c->lock);
+	}
+	if (!err)
+		err = rep.ret;
+	if (err) {
+		sys_close(nfd);
+		return err;
+	}
+	pid_t child;
+	memcpy(&child, rep.arg, sizeof(child));
+	struct f_owner_ex o = { F_OWNER_PID, child };
+	sys_fcntl(nfd, F_SETOWN_EX, (long)&o);
+	/* The flags of the fd the event came on (the kernel: of the uffd). */
+	if (sys_fcntl(fd, F_GETFL, 0) & O_NONBLOCK)
+		sys_fcntl(nfd, F_SETFL, O_NONBLOCK);
+	if (!(sys_fcntl(fd, F_GETFD, 0) & FD_CLOEXEC))
+		sys_fcntl(nfd, F_SETFD, 0);
+	uffd_user_hint(nfd);
+	return nfd;
+}
+
 void u_remote_events_read(int fd, unsigned n)
 {
 	struct stat st;

@@ -184,6 +184,17 @@ static int serve_one(struct w_req *rq, char *data)
 		u_events_read(ctx, n);
 		return 0;
 	}
+	if (rq->request == W_FORKFD) {
+		uint32_t fd;
+		pid_t child;
+		if (rq->argsize != sizeof(fd) || rq->datalen)
+			return -EINVAL;
+		memcpy(&fd, rq->arg, sizeof(fd));
+		int ret = u_fork_fd_taken(u_ctx_index(ctx), (int)fd, &child);
+		if (!ret)
+			memcpy(rq->arg, &child, sizeof(fd));
+		return ret;
+	}
 	if (rq->argsize != _IOC_SIZE(rq->request))
 		return -EINVAL;
 	/* The kernel refuses UFFDIO_MOVE from any process but the owner

@@ -85,6 +85,10 @@ bool u_fork_child_adopt(struct u_ctx *ctx);
 /* In the child, at the end: tell the parent whether the adopted contexts
  * are served (else it sends no event). */
 void u_fork_child_done(bool served);
+/* A reader in another process took the fork event's fd fd of context ctx
+ * (wire.h W_FORKFD): close ours.  0 and the child's pid, or -EBADF when fd
+ * is no such fd. */
+int u_fork_fd_taken(int ctx, int fd, pid_t *child);
 /* In the child: run fn as a bare task on the spare thread's storage and
  * stack (once per fork).  0 or -1. */
 int u_fork_start_task(void (*fn)(void));
@@ -114,6 +118,11 @@ int u_io_full(int fd, void *buf, size_t len, bool wr);
  * (the shim's read counts them): tell the owner, whose senders wait for
  * that (remote.c). */
 void u_remote_events_read(int fd, unsigned n);
+/* A reader here read UFFD_EVENT_FORK from fd, another process's context:
+ * the event's fd number, ufd, is the owner's.  Open it here (through /proc,
+ * bound to the child that owns it) and have the owner close its copy.  The
+ * new fd, or -errno. */
+int u_remote_fork_fd(int fd, int ufd);
 /* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
  * -errno.  Async-signal-safe. */
 int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);

@@ -36,6 +36,9 @@
 #define W_DATA_MAX  (256 * 1024)       /* UFFDIO_COPY source bytes per request */
 #define W_PROBE     0ul                /* request: is (dev, ino) one of yours? */
 #define W_EVENTS    1ul                /* request: I read arg (uint32_t) events of it */
+#define W_FORKFD    2ul                /* request: I opened your fork event's fd arg
+					  (uint32_t); close yours.  Reply arg: the
+					  child's pid (uint32_t) */
 #define W_SRV_NAME  "libuffd-srv:"
 #define W_CLI_NAME  "libuffd-cli:"
 

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UFFD_FEATURE_EVENT_FORK with the handler in another process, as CRIU's
+ * lazy-pages daemon: the program opens a userfaultfd (EVENT_FORK and
+ * EVENT_UNMAP), registers its memory, sends the fd to a handler process over
+ * a unix socket and closes its own.  Then it forks.  The handler's
+ * UFFD_EVENT_FORK carries an fd in the handler's own table, on which it
+ * serves the child: a missing page (UFFDIO_COPY) and an munmap (UNMAP, the
+ * child waiting until it is read).  After the child's exit the parent's own
+ * missing page faults to the handler on the first fd.  The handler's log
+ * comes back over the socket and is printed.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NPAGES 4
+static long page;
+static char *area;
+static char log_buf[4096];
+static size_t log_len;
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_len += (size_t)vsnprintf(log_buf + log_len, sizeof(log_buf) - log_len, fmt, ap);
+	va_end(ap);
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1 || !CMSG_FIRSTHDR(&m))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	return fd;
+}
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 'F';
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	memset(&u, 0, sizeof(u));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
+}
+
+static const char *where(unsigned long a)
+{
+	static char out[32];
+	snprintf(out, sizeof(out), "area+%ld", (long)(a - (unsigned long)area) / page);
+	return out;
+}
+
+/* The handler process: serves both fds until the program says stop. */
+static int handler(int sock)
+{
+	int uffd = recv_fd(sock), cfd = -1;
+	char *src = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char fill = 'A';
+
+	if (uffd < 0)
+		return 2;
+	for (;;) {
+		struct pollfd p[3] = { { sock, POLLIN, 0 }, { uffd, POLLIN, 0 }, { cfd, POLLIN, 0 } };
+		poll(p, cfd >= 0 ? 3 : 2, -1);
+		if (p[0].revents)
+			break;
+		for (int k = 1; k < 3; k++) {
+			struct uffd_msg msg;
+			int fd = k == 1 ? uffd : cfd;
+			const char *who = k == 1 ? "parent" : "child";
+			if (!p[k].revents || fd < 0)
+				continue;
+			if (read(fd, &msg, sizeof(msg)) != sizeof(msg)) {
+				if (k == 2 && (p[k].revents & (POLLHUP | POLLERR))) {
+					close(cfd);   /* the child is gone */
+					cfd = -1;
+				}
+				continue;
+			}
+			if (msg.event == UFFD_EVENT_FORK) {
+				cfd = (int)msg.arg.fork.ufd;
+				int fl = fcntl(cfd, F_GETFL);
+				logf_("%s: FORK: a new userfaultfd (not the first: %s, O_NONBLOCK: %s)\n",
+				      who, cfd != uffd ? "yes" : "no", fl >= 0 && (fl & O_NONBLOCK) ? "yes" : "no");
+			} else if (msg.event == UFFD_EVENT_PAGEFAULT) {
+				unsigned long at = msg.arg.pagefault.address & ~(page - 1);
+				memset(src, fill, page);
+				struct uffdio_copy c = { .dst = at, .src = (unsigned long)src, .len = page };
+				int r = ioctl(fd, UFFDIO_COPY, &c);
+				logf_("%s: PAGEFAULT %s: filled with '%c' (%d)\n", who, where(at), fill++, r);
+			} else if (msg.event == UFFD_EVENT_UNMAP) {
+				logf_("%s: UNMAP %s..", who, where(msg.arg.remove.start));
+				logf_("%s\n", where(msg.arg.remove.end));
+			} else {
+				logf_("%s: event %u\n", who, msg.event);
+			}
+		}
+	}
+	if (write(sock, log_buf, log_len) != (ssize_t)log_len)
+		return 3;
+	return 0;
+}
+
+int main(void)
+{
+	int sv[2];
+
+	page = sysconf(_SC_PAGESIZE);
+	area = mmap(NULL, NPAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return 1;
+	fflush(stdout);
+	pid_t h = fork();
+	if (h == 0) {
+		close(sv[0]);
+		_exit(handler(sv[1]));
+	}
+	close(sv[1]);
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_UNMAP };
+	struct uffdio_register reg = { .range = { (unsigned long)area, NPAGES * page },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING };
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg) ||
+	    send_fd(sv[0], uffd)) {
+		perror("userfaultfd with EVENT_FORK, sent to the handler");
+		return 1;
+	}
+	close(uffd);
+
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char got = area[page];
+		int r = munmap(area + 2 * page, page);
+		printf("child: area+1 '%c', munmap(area+2) %d\n", got, r);
+		fflush(stdout);
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	printf("parent: child exited %d; area+3 '%c'\n",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, area[3 * page]);
+	fflush(stdout);
+	shutdown(sv[0], SHUT_WR);
+	char buf[4096];
+	ssize_t n;
+	printf("-- the handler's log --\n");
+	fflush(stdout);
+	while ((n = read(sv[0], buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, stdout);
+	waitpid(h, &status, 0);
+	printf("handler exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return 0;
+}
