@@ -292,9 +292,11 @@ static int forward(struct chan *c, const struct stat *st, unsigned long request,
 	rq.datalen = datalen;
 	memcpy(rq.arg, arg, argsize);
 	struct iovec iov[2] = { { &rq, sizeof(rq) }, { (void *)data, datalen } };
-	/* The owner answers within a fill's time: looking for the reply for a
-	 * while before sleeping on it saves a cross-CPU wake-up. */
-	if (write_all(c->req_w, iov, datalen ? 2 : 1) || u_wait_readable(c->rep_r, U_CHAN_SPIN_NS) ||
+	/* The reply is waited for in read(2), not polled for first: polling
+	 * with the CPU yielded between looks (50 us, as a faulting thread
+	 * does) made the round trip 3-4x slower on a loaded machine, where a
+	 * yield hands the CPU to another process for a time slice (README). */
+	if (write_all(c->req_w, iov, datalen ? 2 : 1) ||
 	    u_io_full(c->rep_r, rep, sizeof(*rep), false) ||
 	    rep->argsize != argsize) {
 		chan_close(c);

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,29 +134,6 @@ static int read_timed(int fd, void *buf, size_t len)
 			return -1;
 		done += (size_t)got;
 	}
-	return 0;
-}
-
-int u_wait_readable(int fd, long spin_ns)
-{
-	struct timespec t0, t;
-	struct pollfd p = { fd, POLLIN, 0 };
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		int n = sys_poll(&p, 1, 0);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -1;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) >= spin_ns)
-			break;
-		sched_yield();
-	}
-	while ((p.revents = 0, sys_poll(&p, 1, -1)) < 0)
-		if (errno != EINTR)
-			return -1;
 	return 0;
 }
 
@@ -310,8 +286,8 @@ static void *serve_client(void *arg)
 	data = u_arena_alloc(W_DATA_MAX);
 	if (!data)
 		goto out;
-	/* The next request often follows within a fault's round trip. */
-	while (!u_wait_readable(c->req_r, U_CHAN_SPIN_NS) && !serve_request(c, data))
+	/* Each request is waited for in read(2) (see remote.c's forward()). */
+	while (!serve_request(c, data))
 		;
 out:
 	if (data)

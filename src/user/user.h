@@ -108,10 +108,6 @@ void u_serve_after_fork(void);
 extern bool u_serve_inline;
 #define U_CLIENT_TAG 0x10000000u
 void u_serve_client(uint32_t tag);
-/* Wait until fd is readable (or hung up), polling it for spin_ns first
- * with the CPU yielded between looks: 0, or -1 with errno. */
-#define U_CHAN_SPIN_NS 50000   /* as long as a faulting thread polls (wait.c) */
-int u_wait_readable(int fd, long spin_ns);
 /* read(2) (wr false) or write(2) all of len bytes: 0, or -1 (errno; EOF). */
 int u_io_full(int fd, void *buf, size_t len, bool wr);
 /* A reader here read n event messages from fd, another process's context
