@@ -196,7 +196,7 @@ static int cmp_d(const void *a, const void *b)
 /* "best / median / worst" of v[0..n); high: a higher value is better. */
 static const char *spread(const double *v, int n, int high, const char *fmt)
 {
-	static char out[4][80];
+	static char out[8][80];
 	static int k;
 	double s[MAXREP];
 	char a[24], b[24], c[24];
@@ -206,7 +206,7 @@ static const char *spread(const double *v, int n, int high, const char *fmt)
 	snprintf(a, sizeof(a), fmt, high ? s[n - 1] : s[0]);
 	snprintf(b, sizeof(b), fmt, s[n / 2]);
 	snprintf(c, sizeof(c), fmt, high ? s[0] : s[n - 1]);
-	k = (k + 1) % 4;
+	k = (k + 1) % 8;
 	snprintf(out[k], sizeof(out[k]), "%s / %s / %s", a, b, c);
 	return out[k];
 }
