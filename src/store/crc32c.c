@@ -68,6 +68,11 @@ static uint32_t crc32c_sse42(uint32_t crc, const void *buf, size_t len)
 
 static uint32_t (*_Atomic impl)(uint32_t, const void *, size_t);
 
+void store_crc32c_use_table(int on)
+{
+	atomic_store(&impl, on ? store_crc32c_table : NULL);
+}
+
 uint32_t store_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	uint32_t (*f)(uint32_t, const void *, size_t) = atomic_load_explicit(&impl, memory_order_relaxed);
@@ -83,5 +88,10 @@ uint32_t store_crc32c(uint32_t crc, const void *buf, size_t len)
 uint32_t store_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	return store_crc32c_table(crc, buf, len);
+}
+
+void store_crc32c_use_table(int on)
+{
+	(void)on;
 }
 #endif
