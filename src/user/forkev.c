@@ -27,8 +27,8 @@
  * the fork, already set up by the C library (and by a sanitizer) for a
  * thread, which the task then is in all but the C library's list of
  * threads.  The task runs the monitor (ctx.c) and serves clients itself
- * (serve.c, u_serve_inline); it makes system calls and touches libuffd's
- * memory only, as the fork handler may.
+ * (serve.c, u_serve_inline): system calls, libuffd's own memory and locks
+ * (which the fork handler re-initialised), no allocator, no new thread.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -271,6 +271,9 @@ bool u_fork_child_adopt(struct u_ctx *c)
 
 void u_fork_child_done(bool served)
 {
+	/* The parent's fork fds are not the child's to hand out. */
+	pthread_mutex_init(&handed_lock, NULL);
+	memset(handed, 0, sizeof(handed));
 	if (!forking)
 		return;
 	for (int i = 0; i < U_MAX_CTX; i++)
