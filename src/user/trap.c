@@ -180,6 +180,11 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 			return sys_err();
 		if ((!use_guard || wp) && sys_mprotect((void *)addr, len, prot))
 			return sys_err();
+		/* Map the zero page, as the kernel's ZEROPAGE does: an empty
+		 * page table entry would read as missing to a later REGISTER
+		 * (filled twice) and to WRITEPROTECT (left unprotected). */
+		if (r->mem == U_MEM_ANON)
+			sys_madvise((void *)addr, len, MADV_POPULATE_READ);
 		return (int)(len / r->psize);
 	}
 	if (use_guard && !shared) {
