@@ -97,10 +97,15 @@ static void *faulter_fn(void *arg)
 /* Record a fill of page p made in epoch e (read before the fill's ioctl).
  * The record comes after the ioctl, so the churner may have dropped the page
  * in between: tagging it with the epoch keeps such a late record from
- * counting the next epoch's first fill as a second one. */
+ * counting the next epoch's first fill as a second one.  A fill whose epoch
+ * changed while its ioctl ran may have landed in either (the churner can
+ * drop and register the page again before the ioctl gets to it, where a
+ * fill is legitimate once more): it is not counted. */
 static void fill_resolved(long p, int64_t done, unsigned e)
 {
-	if (done == (int64_t)S.psize && atomic_exchange(&S.pages[p].has_data, e + 1) == e + 1)
+	if (done != (int64_t)S.psize || atomic_load(&S.pages[p].epoch) != e)
+		return;
+	if (atomic_exchange(&S.pages[p].has_data, e + 1) == e + 1)
 		atomic_fetch_add(&S.twice, 1);
 }
 
