@@ -231,6 +231,22 @@ int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp)
 	return 0;
 }
 
+void u_wp_settle(const struct u_range *r, uintptr_t addr, size_t n, bool applied)
+{
+	const size_t first = (addr - r->start) / r->psize;
+
+	for (size_t i = 0; i < n; i++) {
+		for (bool prot_wp = applied;;) {
+			const uint8_t st = atomic_load(&r->pages[first + i]);
+			const bool wp = st & U_PG_WP;
+			if ((st & U_PG_STATE) != U_PG_PRESENT || wp == prot_wp ||
+			    u_trap_protect(r, addr + i * r->psize, r->psize, wp))
+				break;
+			prot_wp = wp;
+		}
+	}
+}
+
 /* Pages of a shmem file in the page cache: SEEK_DATA finds them. */
 static int cached_pages(const struct u_range *r, uintptr_t addr, size_t n,
 			unsigned char *vec)
