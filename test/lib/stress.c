@@ -360,11 +360,6 @@ void stress_run(enum stress_mem mem, long npages, double default_seconds)
 	const double secs = seconds(default_seconds);
 
 	T_ASSERT(npages > 0 && npages <= MAXPAGES);
-	/* Open bugs of the user backend that this engine finds on anonymous
-	 * and shmem memory (README, limits): make test runs the kernel half
-	 * only there; make stress (STRESS_SECONDS) runs both. */
-	if (mem != STRESS_HUGETLB && !getenv("STRESS_SECONDS"))
-		t_limit("user backend under stress: open races");
 	memset(&S, 0, sizeof(S));
 	setup(mem, npages);
 	for (int i = 0; i < RESOLVERS; i++)
