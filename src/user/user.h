@@ -317,8 +317,6 @@ int u_validate_range(uint64_t start, uint64_t len, bool aligned_start);
  * open their traps.  Async-signal-safe. */
 void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n);
 
-/* Tear down a context whose last fd was closed. */
-void u_ctx_release(struct u_ctx *ctx);
 /* Release now the contexts whose last fd is closed (the monitor thread does
  * it too, a moment later): a close(2) is then visible at once to REGISTER. */
 void u_ctx_reap(void);
