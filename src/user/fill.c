@@ -156,19 +156,20 @@ static bool merged(const struct u_range *a, const struct u_range *b)
 
 /* The range holding dst, if [dst, dst+len) lies in one (kernel) mapping
  * registered with a userfaultfd: 0, or -ENOENT. */
-static int dst_range(uintptr_t dst, size_t len, struct u_range *r)
+static int dst_range(int self, uintptr_t dst, size_t len, struct u_range *r)
 {
 	struct u_range cur, next;
 
-	if (!u_range_find(dst, r) || r->ctx < 0)
+	if (!u_range_find_reg(dst, r, self))
 		return -ENOENT;
 	for (cur = *r; dst + len > cur.end; cur = next)
-		if (!u_range_find(cur.end, &next) || !merged(&cur, &next))
+		if (!u_range_find_reg(cur.end, &next, self) || !merged(&cur, &next))
 			return -ENOENT;
 	return 0;
 }
 
-static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, bool wp)
+static int64_t mfill(int self, uintptr_t dst, const char *src, size_t len, enum op op,
+		     bool wp)
 {
 	struct u_range r;
 	int64_t done = 0;
@@ -176,7 +177,7 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 
 	u_range_enter();
 	u_filling++;
-	err = dst_range(dst, len, &r);
+	err = dst_range(self, dst, len, &r);
 	if (!err && op == OP_CONTINUE && r.mem == U_MEM_ANON)
 		err = -EINVAL;
 	if (!err && wp && !(r.mode & UFFDIO_REGISTER_MODE_WP))
@@ -187,7 +188,7 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 		err = -EINVAL;
 	while (!err && (size_t)done < len) {
 		uintptr_t at = dst + (uintptr_t)done;
-		if (at >= r.end && !u_range_find(at, &r)) {
+		if (at >= r.end && !u_range_find_reg(at, &r, self)) {
 			err = -ENOENT;
 			break;
 		}
@@ -227,8 +228,8 @@ int u_copy(struct u_ctx *ctx, struct uffdio_copy *a, int64_t *result)
 
 	if (err)
 		return err;
-	int64_t ret = mfill(a->dst, (const char *)(uintptr_t)a->src, a->len, OP_COPY,
-			    a->mode & UFFDIO_COPY_MODE_WP);
+	int64_t ret = mfill(u_ctx_index(ctx), a->dst, (const char *)(uintptr_t)a->src,
+			    a->len, OP_COPY, a->mode & UFFDIO_COPY_MODE_WP);
 	return u_fill_finish(u_ctx_index(ctx), a->dst, a->len, ret,
 		      !(a->mode & UFFDIO_COPY_MODE_DONTWAKE), result);
 }
@@ -245,7 +246,7 @@ static int range_fill(struct u_ctx *ctx, const struct uffdio_range *range, uint6
 		err = -EINVAL;
 	if (err)
 		return err;
-	int64_t ret = mfill(range->start, NULL, range->len, op, mode & wp);
+	int64_t ret = mfill(u_ctx_index(ctx), range->start, NULL, range->len, op, mode & wp);
 	return u_fill_finish(u_ctx_index(ctx), range->start, range->len, ret,
 			     !(mode & dontwake), result);
 }

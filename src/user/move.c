@@ -132,6 +132,7 @@ int u_move(struct u_ctx *ctx, struct uffdio_move *a, int64_t *result)
 		err = -EINVAL;
 	if (err)
 		return err;
+	u_ctx_reap();   /* not signal-safe anyway: a closed uffd's ranges go */
 	u_range_enter();
 	u_filling++;
 	int64_t ret = move_pages(u_ctx_index(ctx), a->dst, a->src, a->len, a->mode);

@@ -107,10 +107,10 @@ int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *a)
 	u_range_enter();
 	for (uintptr_t at = start; at < end;) {
 		struct u_range r;
-		if (!u_range_find(at, &r)) {
+		if (!u_range_find_reg(at, &r, u_ctx_index(ctx))) {
 			/* Unregistered: a hole is skipped, a mapping is ENOENT. */
 			uintptr_t next = at + u_page;
-			while (next < end && !u_range_find(next, &r))
+			while (next < end && !u_range_find_reg(next, &r, u_ctx_index(ctx)))
 				next += u_page;
 			if (any_mapped(at, next)) {
 				err = -ENOENT;

@@ -115,6 +115,12 @@ int u_range_find(uintptr_t addr, struct u_range *out)
 	}
 }
 
+int u_range_find_reg(uintptr_t addr, struct u_range *out, int self)
+{
+	return u_range_find(addr, out) && out->ctx >= 0 &&
+	       (out->ctx == self || !u_ctx_closed(out->ctx));
+}
+
 void u_range_lock(void)
 {
 	pthread_mutex_lock(&lock);

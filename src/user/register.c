@@ -311,6 +311,9 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 		return err;
 	const uintptr_t start = arg->start, end = start + arg->len;
 
+	/* A context closed a moment ago holds nothing any more (as for
+	 * REGISTER): its ranges must not look like another uffd's. */
+	u_ctx_reap();
 	u_range_lock();
 	n = u_vmas_in(start, end, &vmas, &cap);
 	err = n < 0 ? n : n == 0 ? -EINVAL : 0;

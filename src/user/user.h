@@ -138,6 +138,10 @@ struct u_range {
  * Async-signal-safe; pin with u_range_enter()/u_range_leave() around use of
  * out->pages. */
 int u_range_find(uintptr_t addr, struct u_range *out);
+/* The registration holding addr as an ioctl of context self sees it: a
+ * range of a context (not poison left behind) that is self or still open.
+ * 1 found, 0 not.  Async-signal-safe. */
+int u_range_find_reg(uintptr_t addr, struct u_range *out, int self);
 void u_range_enter(void);
 void u_range_leave(void);
 /* Changes whenever a range is added or removed. */
@@ -268,6 +272,10 @@ int u_validate_range(uint64_t start, uint64_t len, bool aligned_start);
  * open their traps.  Async-signal-safe. */
 void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n);
 
+/* Is context i closed by the program (its last fd gone), released or not
+ * yet?  Until the monitor releases it its ranges are still in the
+ * registry; an ioctl of another context must not see them.  Signal-safe. */
+bool u_ctx_closed(int i);
 /* Tear down a context whose last fd was closed. */
 void u_ctx_release(struct u_ctx *ctx);
 /* Release now the contexts whose last fd is closed (the monitor thread does
