@@ -83,6 +83,18 @@ static void set_run(const struct u_range *r, size_t i, size_t n, uint8_t to, boo
 	}
 }
 
+/* Can the kernel's copy_from_user() read a page's worth of src? */
+static bool src_readable(const char *src, size_t len)
+{
+	char byte;
+
+	for (uintptr_t a = (uintptr_t)src; a < (uintptr_t)src + len;
+	     a = (a | (uintptr_t)(u_page - 1)) + 1)
+		if (u_guarded_copy(&byte, (const void *)a, 1))
+			return false;
+	return true;
+}
+
 /* Fill [dst, dst+len) within one range; returns the bytes done, and sets
  * *err when it stopped short. */
 static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *src,
@@ -101,15 +113,26 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
 			/* CONTINUE needs the page in the page cache. */
 			*err = op == OP_CONTINUE && st == U_PG_MISSING ? -EFAULT : -EEXIST;
+			/* The kernel reads COPY's source before it finds the
+			 * page there (but for hugetlb, which looks first). */
+			if (op == OP_COPY && !u_hugetlb(r) &&
+			    !src_readable(src + done, r->psize))
+				*err = -EFAULT;
 			break;
 		}
 		uintptr_t at = dst + (uintptr_t)done;
 		int got;
 		switch (op) {
 		case OP_POISON:
-			/* The trap stays armed; the fault path raises SIGBUS. */
-			set_run(r, i, k, U_PG_POISON, false);
-			got = (int)k;
+			/* The trap stays armed (a range without MISSING or
+			 * MINOR traps, WP alone, gets one); the fault path
+			 * raises SIGBUS. */
+			got = r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR)
+			      ? 0 : u_trap_arm(r, at, k * r->psize);
+			if (!got) {
+				set_run(r, i, k, U_PG_POISON, false);
+				got = (int)k;
+			}
 			break;
 		case OP_CONTINUE:
 			got = u_trap_disarm(r, at, k * r->psize);
