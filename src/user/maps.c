@@ -95,6 +95,23 @@ static int bounds_now(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 	return ret;
 }
 
+int u_maps_prot(uintptr_t addr)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	int prot = -1;
+
+	if (!f)
+		return -1;
+	while (prot < 0 && fgets(line, sizeof(line), f)) {
+		struct u_vma v;
+		if (parse_line(line, &v) == 0 && v.start <= addr && addr < v.end)
+			prot = v.prot;
+	}
+	fclose(f);
+	return prot;
+}
+
 int u_vma_open_file(const struct u_vma *v)
 {
 	char path[96];

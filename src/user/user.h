@@ -204,6 +204,11 @@ bool u_trap_changing(unsigned *done);
  * present or swapped): vec[i] = 1/0.  0 or -errno. */
 int u_pages_mapped(const struct u_range *r, uintptr_t addr, size_t len,
 		   unsigned char *vec);
+/* Does the trap armed on page addr of r still stand?  A poisoned page's
+ * trap outlives its registration, not its mapping: once the program
+ * unmapped it (unseen without the shim) the page at addr is new memory.
+ * 1 yes (or cannot tell), 0 no.  Not signal-safe (may read the maps). */
+int u_trap_standing(const struct u_range *r, uintptr_t addr);
 /* Apply write protection (or lift it) on [addr, addr+len). 0 or -errno. */
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp);
 
