@@ -115,6 +115,34 @@ int u_range_find(uintptr_t addr, struct u_range *out)
 	}
 }
 
+uintptr_t u_range_next_start(uintptr_t addr)
+{
+	for (;;) {
+		unsigned s = atomic_load(&seq);
+		if (s & 1) {
+			sched_yield();
+			continue;
+		}
+		/* The first range that starts above addr. */
+		int lo = 0, hi = atomic_load_explicit(&norder, memory_order_relaxed);
+		if (hi > U_MAX_RANGES)
+			hi = U_MAX_RANGES;
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+			int i = atomic_load_explicit(&order[mid], memory_order_relaxed);
+			if (LOAD(ranges[i].start) <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		uintptr_t next = UINTPTR_MAX;
+		if (lo < atomic_load_explicit(&norder, memory_order_relaxed) && lo < U_MAX_RANGES)
+			next = LOAD(ranges[atomic_load_explicit(&order[lo], memory_order_relaxed)].start);
+		if (atomic_load(&seq) == s)
+			return next;
+	}
+}
+
 int u_range_find_reg(uintptr_t addr, struct u_range *out, int self)
 {
 	return u_range_find(addr, out) && out->ctx >= 0 &&

@@ -138,6 +138,9 @@ struct u_range {
  * Async-signal-safe; pin with u_range_enter()/u_range_leave() around use of
  * out->pages. */
 int u_range_find(uintptr_t addr, struct u_range *out);
+/* The start of the first range that starts above addr (UINTPTR_MAX: none).
+ * Async-signal-safe. */
+uintptr_t u_range_next_start(uintptr_t addr);
 /* The registration holding addr as an ioctl of context self sees it: a
  * range of a context (not poison left behind) that is self or still open.
  * 1 found, 0 not.  Async-signal-safe. */
