@@ -58,13 +58,13 @@ void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
  * poisoned page, which COPY replaces) -> BUSY.  Returns how many; stops at
  * the first that cannot be claimed. */
 static size_t claim_run(const struct u_range *r, size_t i, size_t n, uint8_t from,
-			bool or_poison)
+			bool or_poison, uint8_t *was)
 {
 	size_t k = 0;
 
 	for (; k < n; k++) {
 		_Atomic uint8_t *st = &r->pages[i + k];
-		uint8_t old = atomic_load(st);
+		uint8_t old = was[k] = atomic_load(st);
 		if ((old & U_PG_STATE) != from &&
 		    !(or_poison && (old & U_PG_STATE) == U_PG_POISON))
 			break;
@@ -95,6 +95,28 @@ static bool src_readable(const char *src, size_t len)
 	return true;
 }
 
+/* Give n claimed pages from page i on back as they were (states was[]): a
+ * fill that failed leaves them absent, poisoned, protected, trapped or not,
+ * as before.  u_trap_fill() traps the pages it did not write; in a range
+ * without MISSING or MINOR traps (WP alone) an absent page was not trapped,
+ * and it may have been write-protected. */
+static void unclaim(const struct u_range *r, size_t i, size_t n, const uint8_t *was,
+		    bool filled)
+{
+	const bool armed = r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR);
+
+	for (size_t k = 0; k < n; k++) {
+		const uintptr_t at = r->start + (i + k) * r->psize;
+		if (filled && !armed && (was[k] & U_PG_STATE) != U_PG_POISON &&
+		    u_trap_guarded(r)) {
+			u_trap_disarm(r, at, r->psize);
+			if (was[k] & U_PG_WP)
+				u_trap_protect(r, at, r->psize, true);
+		}
+		atomic_store(&r->pages[i + k], was[k]);
+	}
+}
+
 /* Fill [dst, dst+len) within one range; returns the bytes done, and sets
  * *err when it stopped short. */
 static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *src,
@@ -103,12 +125,13 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 	const size_t first = (dst - r->start) / r->psize, n = len / r->psize;
 	const uint8_t from = op == OP_CONTINUE ? U_PG_CACHED : U_PG_MISSING;
 	int64_t done = 0;
+	uint8_t was[256];
 
 	u_refresh_state(r, dst, n);
 	while ((size_t)done < len) {
 		size_t i = first + (size_t)done / r->psize;
 		size_t left = n - (size_t)done / r->psize;
-		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, op == OP_COPY);
+		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, op == OP_COPY, was);
 		if (!k) {
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
 			/* CONTINUE needs the page in the page cache. */
@@ -143,7 +166,8 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			break;
 		case OP_ZEROPAGE:
 			if (r->mem == U_MEM_SHMEM && k * r->psize > U_ZERO_LEN) {
-				set_run(r, i + U_ZERO_LEN / r->psize, k - U_ZERO_LEN / r->psize, from, false);
+				unclaim(r, i + U_ZERO_LEN / r->psize, k - U_ZERO_LEN / r->psize,
+					was + U_ZERO_LEN / r->psize, false);
 				k = U_ZERO_LEN / r->psize;
 			}
 			got = u_trap_fill(r, at, u_zero_page, k * r->psize, false);
@@ -153,13 +177,13 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			break;
 		}
 		if (got < 0) {
-			set_run(r, i, k, from, false);
+			unclaim(r, i, k, was, op == OP_COPY || op == OP_ZEROPAGE);
 			*err = got;
 			break;
 		}
 		if (op != OP_POISON)
 			set_run(r, i, (size_t)got, U_PG_PRESENT, wp);
-		set_run(r, i + got, k - got, from, false);
+		unclaim(r, i + got, k - got, was + got, op == OP_COPY || op == OP_ZEROPAGE);
 		done += (int64_t)got * r->psize;
 		if ((size_t)got < k) {
 			*err = -EFAULT;

@@ -371,8 +371,9 @@ static int setup(enum uffd_backend backend)
 	 * Placed by the kernel, the user backend's monitor thread stack (made
 	 * at its first open) moved the neighbours (found-1-83: REGISTER past
 	 * r0 reached libc's file mapping on one backend, that stack on the
-	 * other).  The pads are PROT_NONE anonymous memory. */
-	F.span_len = (size_t)(PAD + 2 * PAGES + 4 + PAD) * F.page;
+	 * other).  The pads are PROT_NONE anonymous memory; the last one
+	 * reaches PAGES pages past the hole. */
+	F.span_len = (size_t)(PAD + 2 * PAGES + 4 + 2 * PAD) * F.page;
 	F.span = mmap(NULL, F.span_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		      -1, 0);
 	if (F.span == MAP_FAILED)
