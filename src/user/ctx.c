@@ -262,6 +262,7 @@ static void child_after_fork(void)
 	u_range_after_fork();
 	u_trap_after_fork();
 	u_range_drop_ctx(-1);
+	u_range_drop_shared_poison();
 	for (int i = 0; i < U_MAX_CTX; i++) {
 		struct u_ctx *c = &u_ctxs[i];
 		int s = atomic_load(&c->state);

@@ -131,7 +131,12 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 	while ((size_t)done < len) {
 		size_t i = first + (size_t)done / r->psize;
 		size_t left = n - (size_t)done / r->psize;
-		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, op == OP_COPY, was);
+		/* COPY replaces a poison marker, and so does ZEROPAGE on a
+		 * shared shmem mapping (shmem_mfill_atomic_pte(); anonymous
+		 * and private mappings' zero page needs a none pte). */
+		const bool over_poison = op == OP_COPY ||
+					 (op == OP_ZEROPAGE && r->mem == U_MEM_SHMEM);
+		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, over_poison, was);
 		if (!k) {
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
 			/* CONTINUE needs the page in the page cache. */

@@ -404,6 +404,20 @@ void u_range_drop_ctx(int ctx)
 			drop(i);
 }
 
+void u_range_drop_shared_poison(void)
+{
+	int hw = atomic_load(&high_water);
+
+	for (int i = 0; i < hw; i++) {
+		if (!atomic_load(&live[i]) || ranges[i].ctx >= 0 ||
+		    (ranges[i].mem != U_MEM_SHMEM && ranges[i].mem != U_MEM_HUGETLB_SHARED))
+			continue;
+		struct u_range r = ranges[i];
+		drop(i);
+		u_trap_disarm(&r, r.start, r.end - r.start);
+	}
+}
+
 /* In a child after fork(): no other thread exists, whatever the copies say. */
 void u_range_after_fork(void)
 {

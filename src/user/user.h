@@ -163,6 +163,9 @@ struct u_range *u_range_at(int i);
 /* All ranges of a context (ctx < 0: of every context): disarm, forget. */
 void u_range_drop_ctx(int ctx);
 void u_range_after_fork(void);
+/* In a fork child: poison left on shared memory goes (fork copies no page
+ * table entry of a shared mapping, so no poison marker either). */
+void u_range_drop_shared_poison(void);
 /* A fresh state array for npages pages (all U_PG_MISSING), owned by the
  * range added next with it; NULL on ENOMEM. */
 _Atomic uint8_t *u_pages_alloc(size_t npages);
