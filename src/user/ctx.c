@@ -227,11 +227,8 @@ void uffd_user_reap(void)
 
 static _Atomic int monitor_running;
 
-static void *monitor(void *arg)
+static void monitor_loop(void)
 {
-	(void)arg;
-	atomic_store(&monitor_running, 1);
-	sys_futex(&monitor_running, FUTEX_WAKE_PRIVATE, 1, NULL);
 	for (;;) {
 		struct epoll_event ev[16];
 		int n = epoll_wait(monitor_epoll, ev, 16, -1);
@@ -239,6 +236,8 @@ static void *monitor(void *arg)
 		for (int i = 0; i < n; i++)
 			if (ev[i].data.u32 == U_SERVE_TAG)
 				u_serve_accept();
+			else if (ev[i].data.u32 >= U_CLIENT_TAG)
+				u_serve_client(ev[i].data.u32);
 			else
 				closed = true;
 		/* Not the slot the event names: u_ctx_reap() may have released
@@ -247,40 +246,100 @@ static void *monitor(void *arg)
 		if (closed)
 			u_ctx_reap();
 	}
+}
+
+static void *monitor(void *arg)
+{
+	(void)arg;
+	atomic_store(&monitor_running, 1);
+	sys_futex(&monitor_running, FUTEX_WAKE_PRIVATE, 1, NULL);
+	monitor_loop();
 	return NULL;
+}
+
+/* In a child that kept contexts (UFFD_FEATURE_EVENT_FORK): its monitor,
+ * which also serves the clients itself, runs as the bare task forkev.c
+ * starts (a fork handler may not start a thread).  0, or -1: the contexts
+ * cannot be served. */
+static int serve_forked(void)
+{
+	monitor_epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (monitor_epoll < 0 || u_serve_start(monitor_epoll, U_SERVE_TAG) < 0)
+		goto fail;
+	u_serve_inline = true;
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		struct u_ctx *c = &u_ctxs[i];
+		struct epoll_event ev = { .events = 0, .data.u32 = (uint32_t)i };
+		if (atomic_load(&c->state) != U_CTX_FREE &&
+		    epoll_ctl(monitor_epoll, EPOLL_CTL_ADD, c->out, &ev) < 0)
+			goto fail;
+	}
+	if (u_fork_start_task(monitor_loop) == 0)
+		return 0;
+fail:
+	u_serve_after_fork();
+	if (monitor_epoll >= 0)
+		sys_close(monitor_epoll);
+	monitor_epoll = -1;
+	return -1;
+}
+
+/* The child forgets context i: its ranges become ordinary memory. */
+static void forget(int i)
+{
+	struct u_ctx *c = &u_ctxs[i];
+
+	u_range_drop_ctx(i);
+	if (c->out >= 0)
+		sys_close(c->out);
+	c->out = -1;
+	atomic_store(&c->state, U_CTX_FREE);
 }
 
 /* After fork() the child's memory is ordinary again, as for a child of a
  * kernel userfaultfd without UFFD_FEATURE_EVENT_FORK.  The contexts stay the
  * parent's: the child forgets them (and closes its copies of their write
  * ends), so that its ioctls on the inherited fds go to the parent, which
- * owns them (remote.c), as the kernel's act on the registering mm.  The
- * child has no monitor thread until it opens a new userfaultfd. */
+ * owns them (remote.c), as the kernel's act on the registering mm.  With
+ * UFFD_FEATURE_EVENT_FORK the child keeps the context's ranges under a
+ * context of its own (forkev.c), and serves it.  Async-signal-safe calls
+ * only (see forkev.c). */
 static void child_after_fork(void)
 {
+	bool adopted = false;
+
 	u_arena_after_fork();
 	u_range_after_fork();
 	u_trap_after_fork();
-	u_range_drop_ctx(-1);
-	u_range_drop_shared_poison();
-	for (int i = 0; i < U_MAX_CTX; i++) {
-		struct u_ctx *c = &u_ctxs[i];
-		int s = atomic_load(&c->state);
-		if (s == U_CTX_FREE)
-			continue;
-		if (c->out >= 0)
-			sys_close(c->out);
-		c->out = -1;
-		atomic_store(&c->senders, 0);
-		bucket_set(c, false);
-		atomic_store(&c->state, U_CTX_FREE);
-	}
 	u_serve_after_fork();
 	if (monitor_epoll >= 0)
 		sys_close(monitor_epoll);
 	monitor_epoll = -1;
 	monitor_once = (pthread_once_t)PTHREAD_ONCE_INIT;
+	monitor_error = 0;
 	pthread_mutex_init(&ctx_lock, NULL);
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		struct u_ctx *c = &u_ctxs[i];
+		if (atomic_load(&c->state) == U_CTX_FREE)
+			continue;
+		atomic_store(&c->senders, 0);
+		bucket_set(c, false);
+		if (u_fork_child_adopt(c)) {
+			bucket_set(c, true);
+			adopted = true;
+		} else {
+			forget(i);
+		}
+	}
+	const bool served = adopted && serve_forked() == 0;
+	if (adopted && !served)
+		for (int i = 0; i < U_MAX_CTX; i++)
+			if (atomic_load(&u_ctxs[i].state) != U_CTX_FREE) {
+				bucket_set(&u_ctxs[i], false);
+				forget(i);
+			}
+	u_range_drop_shared_poison();
+	u_fork_child_done(served);
 }
 
 static void start_monitor(void)
@@ -289,6 +348,8 @@ static void start_monitor(void)
 	pthread_t t;
 	pthread_attr_t attr;
 
+	if (monitor_epoll >= 0)
+		return;   /* a forked child's task (serve_forked) */
 	monitor_epoll = epoll_create1(EPOLL_CLOEXEC);
 	if (monitor_epoll < 0) {
 		monitor_error = errno;
@@ -314,7 +375,7 @@ static void start_monitor(void)
 	static int atfork_done;
 	if (!atfork_done) {
 		atfork_done = 1;
-		pthread_atfork(NULL, NULL, child_after_fork);
+		pthread_atfork(u_fork_prepare, u_fork_parent, child_after_fork);
 	}
 }
 
@@ -374,6 +435,7 @@ int uffd_user_open(int flags)
 	ctx->features = 0;
 	atomic_store(&ctx->ev_sent, 0);
 	atomic_store(&ctx->ev_read, 0);
+	ctx->flags = flags & (O_CLOEXEC | O_NONBLOCK);
 	atomic_store(&ctx->api_busy, 0);
 	bucket_set(ctx, true);
 	atomic_store(&ctx->state, U_CTX_OPEN);

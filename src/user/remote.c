@@ -229,6 +229,14 @@ static void chans_init(void)
 	pthread_atfork(NULL, NULL, chans_after_fork);
 }
 
+/* Has the channel's owner exited?  (Its pid may be anybody's now.) */
+static bool chan_stale(const struct chan *c)
+{
+	struct pollfd p = { c->pidfd, POLLIN, 0 };
+
+	return sys_poll(&p, 1, 0) != 0;
+}
+
 /* The channel to owner, locked; connects if there is none.  0 or -errno. */
 static int chan_get(pid_t owner, struct chan **out)
 {
@@ -236,8 +244,16 @@ static int chan_get(pid_t owner, struct chan **out)
 
 	pthread_once(&atfork_once, chans_init);
 	pthread_mutex_lock(&chans_lock);
-	for (int i = 0; i < MAX_CHANS && !c; i++) {
-		if (chans[i].owner == owner)
+	for (int i = 0; i < MAX_CHANS; i++) {
+		/* Channels to owners that exited are closed here, so that
+		 * neither they nor a new process under a reused pid hold a
+		 * slot.  (Not while another thread uses the channel.) */
+		if (chans[i].owner && !pthread_mutex_trylock(&chans[i].lock)) {
+			if (chan_stale(&chans[i]))
+				chan_close(&chans[i]);
+			pthread_mutex_unlock(&chans[i].lock);
+		}
+		if (!c && chans[i].owner == owner)
 			c = &chans[i];
 		else if (!chans[i].owner && !free_slot)
 			free_slot = &chans[i];
@@ -387,7 +403,23 @@ static int remote_ioctl(int fd, unsigned long request, void *arg)
 	/* The owner answers -ENOTTY when the pipe is none of its contexts. */
 	err = remote_request(c, &st, request, arg);
 	pthread_mutex_unlock(&c->lock);
+	if (err != -ENOTTY)
+		uffd_user_hint(fd);   /* the shim's read tells the owner of events read */
 	return err;
+}
+
+void u_remote_events_read(int fd, unsigned n)
+{
+	struct stat st;
+	struct chan *c;
+	struct w_rep rep;
+	uint32_t count = n;
+	pid_t owner = owner_of(fd, &st);
+
+	if (!owner || chan_get(owner, &c))
+		return;
+	forward(c, &st, W_EVENTS, &count, sizeof(count), NULL, 0, &rep);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static int remote_owns(int fd)

@@ -42,7 +42,8 @@
 		    UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
 		    UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_MINOR_HUGETLBFS | UFFD_FEATURE_EXACT_ADDRESS | \
 		    UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_WP_UNPOPULATED | \
-		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE)
+		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE | \
+		    UFFD_FEATURE_EVENT_FORK)
 
 /* The non-cooperative events, offered only where something sees the
  * program's munmap, mremap and madvise (the LD_PRELOAD shim sets
@@ -60,6 +61,7 @@ struct u_ctx {
 	dev_t dev;                /* identity of the program's end */
 	ino_t ino;
 	uint64_t features;        /* enabled by UFFDIO_API */
+	int flags;                /* uffd_open()'s O_CLOEXEC, O_NONBLOCK */
 	_Atomic int api_busy;     /* UFFDIO_API in progress (it may run once) */
 	_Atomic int senders;      /* threads inside u_ctx_send(): out stays open */
 	/* Non-cooperative events (memory.c): tickets handed out in pipe order,
@@ -75,6 +77,20 @@ struct u_ctx *u_ctx_of_fd(int fd);
 /* The live context whose pipe is (dev, ino), or NULL. */
 struct u_ctx *u_ctx_of_id(dev_t dev, ino_t ino);
 
+/* ---- UFFD_FEATURE_EVENT_FORK (forkev.c), from the pthread_atfork handlers ---- */
+void u_fork_prepare(void);
+/* In the child: take ctx over as the child's own context (1), or not (0:
+ * the child forgets it). */
+bool u_fork_child_adopt(struct u_ctx *ctx);
+/* In the child, at the end: tell the parent whether the adopted contexts
+ * are served (else it sends no event). */
+void u_fork_child_done(bool served);
+/* In the child: run fn as a bare task on the spare thread's storage and
+ * stack (once per fork).  0 or -1. */
+int u_fork_start_task(void (*fn)(void));
+/* In the parent: send the UFFD_EVENT_FORK messages. */
+void u_fork_parent(void);
+
 /* ---- serving our contexts to other processes (serve.c; wire.h) ---- */
 #define U_SERVE_TAG 0xfffffffu   /* the service pipe's tag in the monitor's epoll */
 /* Open the service pipe and watch it from epoll_fd: 0 or -errno. */
@@ -82,12 +98,22 @@ int u_serve_start(int epoll_fd, uint32_t tag);
 /* The service pipe is readable: start a thread per new client. */
 void u_serve_accept(void);
 void u_serve_after_fork(void);
+/* The monitor serves its clients itself (a forked child's, forkev.c): their
+ * fds are in its epoll under tags with the bit U_CLIENT_TAG (above every
+ * context's and U_SERVE_TAG); u_serve_client() handles such an event. */
+extern bool u_serve_inline;
+#define U_CLIENT_TAG 0x10000000u
+void u_serve_client(uint32_t tag);
 /* Wait until fd is readable (or hung up), polling it for spin_ns first
  * with the CPU yielded between looks: 0, or -1 with errno. */
 #define U_CHAN_SPIN_NS 50000   /* as long as a faulting thread polls (wait.c) */
 int u_wait_readable(int fd, long spin_ns);
 /* read(2) (wr false) or write(2) all of len bytes: 0, or -1 (errno; EOF). */
 int u_io_full(int fd, void *buf, size_t len, bool wr);
+/* A reader here read n event messages from fd, another process's context
+ * (the shim's read counts them): tell the owner, whose senders wait for
+ * that (remote.c). */
+void u_remote_events_read(int fd, unsigned n);
 /* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
  * -errno.  Async-signal-safe. */
 int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);
@@ -225,6 +251,18 @@ int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp)
 void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *msg);
 /* Wake the threads of ctx blocked on pages in [start, end). ctx < 0: every ctx. */
 void u_wake(int ctx, uintptr_t start, uintptr_t end);
+/* Wakes a thread holds back while it serves another process's request
+ * (serve.c): the reply goes out first, because a woken thread may end the
+ * process before it is written, and the request would look failed.  While
+ * u_wake_held is set, u_wake() records its calls there (past U_WAKE_HOLD of
+ * them it wakes at once); u_wake_release() makes them. */
+#define U_WAKE_HOLD 16
+struct u_wake_hold {
+	int n;
+	struct { int ctx; uintptr_t start, end; } w[U_WAKE_HOLD];
+};
+extern __thread struct u_wake_hold *u_wake_held __attribute__((tls_model("initial-exec")));
+void u_wake_release(struct u_wake_hold *hold);
 
 /* ---- faults (fault.c) ---- */
 #define TLS __thread __attribute__((tls_model("initial-exec")))
@@ -319,6 +357,10 @@ void u_mem_drop_end(uintptr_t start, uintptr_t end, int advice, int ret);
 void u_mem_remap_begin(uintptr_t old, size_t old_len, struct u_mem_note *note);
 void u_mem_remap_end(const struct u_mem_note *note, uintptr_t old, size_t old_len,
 		     uintptr_t new_addr, size_t new_len);
+/* Send a non-cooperative event to context c and wait until a reader has
+ * read it (counted by the shim's read) or the context is gone.  0, or -1
+ * when it could not be sent. */
+int u_event_send(int c, const struct uffd_msg *msg);
 /* The shim's read saw n event messages on ctx: their senders may go on. */
 void u_events_read(struct u_ctx *ctx, unsigned n);
 
