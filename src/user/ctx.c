@@ -149,16 +149,10 @@ int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg)
 	return ret;
 }
 
-/* Release a context: unregister its ranges, wake its faults, free the slot. */
-void u_ctx_release(struct u_ctx *ctx)
+/* Release a context u_ctx_reap() claimed (made DEAD): unregister its
+ * ranges, wake its faults, free the slot. */
+static void release(struct u_ctx *ctx)
 {
-	int s = atomic_load(&ctx->state);
-
-	/* One releaser: the monitor or u_ctx_reap(), whichever comes first. */
-	do {
-		if (s == U_CTX_FREE || s == U_CTX_DEAD)
-			return;
-	} while (!atomic_compare_exchange_weak(&ctx->state, &s, U_CTX_DEAD));
 	u_trap_change_begin();
 	u_range_lock();
 	u_range_drop_ctx(u_ctx_index(ctx));
@@ -200,6 +194,11 @@ void u_ctx_reap(void)
 {
 	bool gone[U_MAX_CTX] = { false };
 
+	/* A context whose reader is gone is claimed (made DEAD) under the lock,
+	 * where it was seen gone: the monitor and a thread in REGISTER both
+	 * reap, and a claim made later could take a new context that an open
+	 * put in the slot meanwhile (seen: close-then-register's new fd hung
+	 * up under load).  Slots are freed and taken only under the lock. */
 	pthread_mutex_lock(&ctx_lock);
 	for (int i = 0; i < U_MAX_CTX; i++) {
 		struct u_ctx *c = &u_ctxs[i];
@@ -207,12 +206,13 @@ void u_ctx_reap(void)
 		if (s != U_CTX_OPEN && s != U_CTX_READY)
 			continue;
 		struct pollfd p = { .fd = c->out, .events = 0 };
-		gone[i] = sys_poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+		gone[i] = sys_poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) &&
+			  atomic_compare_exchange_strong(&c->state, &s, U_CTX_DEAD);
 	}
 	pthread_mutex_unlock(&ctx_lock);
 	for (int i = 0; i < U_MAX_CTX; i++)
 		if (gone[i])
-			u_ctx_release(&u_ctxs[i]);
+			release(&u_ctxs[i]);
 	/* A release the monitor began is finished too: until then its
 	 * ranges are still registered. */
 	for (int i = 0; i < U_MAX_CTX; i++)

@@ -256,39 +256,6 @@ static void prune_orphans(void)
 	}
 }
 
-/* Is addr registered by ctx with every bit of mode already?  The kernel
- * leaves such a mapping as it is (userfaultfd_register_range(): "nothing
- * to do"): MISSING|WP registered again as WP keeps MISSING. */
-static bool kept(int ctx, uintptr_t addr, uint64_t mode, struct u_range *old)
-{
-	return u_range_find(addr, old) && old->ctx == ctx && (old->mode & mode) == mode;
-}
-
-/* From s (not kept), where the stretch to register anew ends: at e, or
- * where a kept range begins. */
-static uintptr_t replaced_span(int ctx, uintptr_t s, uintptr_t e, uint64_t mode)
-{
-	struct u_range old;
-	uintptr_t t = s;
-
-	while (t < e && !kept(ctx, t, mode, &old)) {
-		if (u_range_find(t, &old) && old.end > t)
-			t = old.end;
-		else
-			t = u_range_next_start(t);
-	}
-	return t < e ? t : e;
-}
-
-/* From s (kept), where the kept stretch ends. */
-static uintptr_t kept_end(uintptr_t s, uintptr_t e)
-{
-	struct u_range old;
-
-	u_range_find(s, &old);
-	return old.end < e ? old.end : e;
-}
-
 int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 {
 	const uint64_t mode = arg->mode;
@@ -326,26 +293,17 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 	}
 	for (int i = 0; i < n && !err; i++) {
 		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
-		const uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
-		while (s < e && !err) {
-			uintptr_t t = replaced_span(u_ctx_index(ctx), s, e, mode);
-			if (t == s) {
-				s = kept_end(s, e);
-				continue;
-			}
-			/* Registering again replaces this context's registration
-			 * there; the mapping's protection is the registered one,
-			 * not our traps'. */
-			struct u_range old;
-			struct u_vma v = vmas[i];
-			if (u_range_find(s, &old) && old.ctx == u_ctx_index(ctx))
-				v.prot = old.prot;
-			u_range_remove_span(u_ctx_index(ctx), s, t);
-			err = add_piece(ctx, &v, s, t, mode);
-			if (!err)   /* its poison is the new range's now */
-				u_range_remove_span(-1, s, t);
-			s = t;
-		}
+		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
+		/* Registering again replaces this context's registration; the
+		 * mapping's protection is the registered one, not our traps'. */
+		struct u_range old;
+		struct u_vma v = vmas[i];
+		if (u_range_find(s, &old) && old.ctx == u_ctx_index(ctx))
+			v.prot = old.prot;
+		u_range_remove_span(u_ctx_index(ctx), s, e);
+		err = add_piece(ctx, &v, s, e, mode);
+		if (!err)
+			u_range_remove_span(-1, s, e);   /* its poison is the new range's now */
 	}
 	u_range_unlock();
 	u_vmas_free(vmas, cap);

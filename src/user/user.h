@@ -325,8 +325,6 @@ void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n);
  * yet?  Until the monitor releases it its ranges are still in the
  * registry; an ioctl of another context must not see them.  Signal-safe. */
 bool u_ctx_closed(int i);
-/* Tear down a context whose last fd was closed. */
-void u_ctx_release(struct u_ctx *ctx);
 /* Release now the contexts whose last fd is closed (the monitor thread does
  * it too, a moment later): a close(2) is then visible at once to REGISTER. */
 void u_ctx_reap(void);
