@@ -44,8 +44,8 @@ static int sync_pipe[2] = { -1, -1 };   /* the child says it is ready */
 static bool forking;
 
 /* The spare thread whose storage and stack the child's server task takes. */
-#define SPARE_STACK (512 * 1024)
-#define TASK_STACK  (384 * 1024)        /* the task's part, from the bottom */
+#define SPARE_STACK (4 << 20)       /* room for a sanitizer's thread storage too */
+#define TASK_STACK  (1 << 20)        /* the task's part, from the bottom */
 static struct {
 	char *stack;
 	pthread_t thread;
