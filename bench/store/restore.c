@@ -13,7 +13,8 @@
  * moves less than the times).  Reported, never
  * asserted.  UFFD_BENCH_STORE_SIZE (default 1G) sets the image size,
  * UFFD_BENCH_STORE_CHUNK (default 16384) the chunk size,
- * UFFD_BENCH_PREFETCH_THREADS (default 4) the prefetch threads.
+ * UFFD_BENCH_PREFETCH_THREADS (default 4) the prefetch threads,
+ * UFFD_BENCH_URL_OPTS URL options of the restores (e.g. "?inflight=64").
  *   store-restore [-r REPS] [-b kernel|user] [-s file|redis|memcached] [-c table|auto]
  * runs every pick REPS times (the backends and sources alternating within a
  * repetition) and ends with a summary: best / median / worst of each figure.
@@ -348,7 +349,12 @@ int main(int argc, char **argv)
 	       "workload %zu pages (1/8) in random order\n",
 	       (unsigned long long)(size >> 20), chunk >> 10, size / 1e6 / (tr / 1e3), size / 1e6 / (tm / 1e3), nset);
 	static const char *const names[3] = { "file", "redis", "memcached" };
-	const char *urls[3] = { path, rurl, murl };
+	/* UFFD_BENCH_URL_OPTS (e.g. "?inflight=64") is appended to the restores' URLs. */
+	const char *opts = getenv("UFFD_BENCH_URL_OPTS") ? getenv("UFFD_BENCH_URL_OPTS") : "";
+	char rread[256], mread[256];
+	snprintf(rread, sizeof(rread), "%s%s", rurl, opts);
+	snprintf(mread, sizeof(mread), "%s%s", murl, opts);
+	const char *urls[3] = { path, rread, mread };
 	const pid_t pids[3] = { -1, rs.pid, ms.pid };
 	static struct figures fig[2][3];
 	for (int rep = 0; rep < reps; rep++)
