@@ -245,6 +245,7 @@ static void child_after_fork(void)
 	u_arena_after_fork();
 	u_range_after_fork();
 	u_trap_after_fork();
+	u_pcache_after_fork();
 	u_range_drop_ctx(-1);
 	for (int i = 0; i < U_MAX_CTX; i++) {
 		struct u_ctx *c = &u_ctxs[i];
@@ -297,7 +298,7 @@ static void start_monitor(void)
 	static int atfork_done;
 	if (!atfork_done) {
 		atfork_done = 1;
-		pthread_atfork(NULL, NULL, child_after_fork);
+		pthread_atfork(u_pcache_before_fork, u_pcache_fork_done, child_after_fork);
 	}
 }
 
