@@ -35,6 +35,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,6 +61,7 @@ struct area {
 	_Atomic int fillers;      /* fills in flight */
 	uintptr_t start, end;
 	int fd;                   /* the memfd: offset 0 is start */
+	int advice;               /* MADV_(NO)HUGEPAGE the mapping had, or -1 */
 	dev_t dev;
 	ino_t ino;
 };
@@ -164,6 +166,45 @@ bool u_pcache_file(dev_t dev, ino_t ino)
 	return false;
 }
 
+/* The mapping holding addr has only the flags a plain mmap gives, but a
+ * huge page advice: that advice (MADV_HUGEPAGE, MADV_NOHUGEPAGE) or -1 for
+ * none, which the area's mappings get too; -2 for other flags (locked,
+ * not copied or wiped on fork, mergeable, ...): left as it is. */
+static int plain_flags(uintptr_t addr)
+{
+	static const char *const plain[] = { "rd", "wr", "ex", "mr", "mw", "me", "ac", "nr",
+					     "sd", "gu" };
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	bool here = false;
+	int advice = -2;
+
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2) {   /* a mapping's first line */
+			here = addr >= s && addr < e;
+			continue;
+		}
+		if (!here || strncmp(line, "VmFlags:", 8))
+			continue;
+		advice = -1;
+		for (char *tok = strtok(line + 8, " \n"); tok && advice != -2; tok = strtok(NULL, " \n")) {
+			bool ok = false;
+			for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+				ok |= !strcmp(tok, plain[i]);
+			if (!strcmp(tok, "hg") || !strcmp(tok, "nh"))
+				advice = tok[0] == 'h' ? MADV_HUGEPAGE : MADV_NOHUGEPAGE;
+			else if (!ok)
+				advice = -2;
+		}
+		break;
+	}
+	fclose(f);
+	return advice;
+}
+
 int u_pcache_adopt(const struct u_range *r, const char *path)
 {
 	const size_t len = r->end - r->start;
@@ -183,6 +224,9 @@ int u_pcache_adopt(const struct u_range *r, const char *path)
 			a = &areas[i];
 	if (!a)
 		return -ENOSPC;
+	const int advice = plain_flags(r->start);
+	if (advice == -2)
+		return -EINVAL;
 	int fd = (int)sys_ret(sys_call2(SYS_memfd_create, "libuffd-anon", MFD_CLOEXEC));
 	if (fd < 0)
 		return -errno;
@@ -195,6 +239,9 @@ int u_pcache_adopt(const struct u_range *r, const char *path)
 		sys_close(fd);
 		return err;
 	}
+	if (advice >= 0)
+		sys_madvise((void *)r->start, len, advice);
+	a->advice = advice;
 	a->start = r->start;
 	a->end = r->end;
 	a->fd = fd;
@@ -312,6 +359,8 @@ static int unback(struct area *a)
 		char *piece = mem + (s - a->start);
 		if (!ours(a, &v[k]))
 			continue;
+		if (a->advice >= 0)
+			sys_madvise(piece, e - s, a->advice);
 		if (sys_mprotect(piece, e - s, v[k].prot) ||
 		    sys_mremap(piece, e - s, e - s, MREMAP_MAYMOVE | MREMAP_FIXED,
 			       (void *)s) == MAP_FAILED)

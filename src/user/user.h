@@ -15,6 +15,7 @@
  *   ioctl.c    argument copying, UFFDIO_API and the dispatch
  *   register.c REGISTER and UNREGISTER;  maps.c  reading /proc/self/maps
  *   fill.c     COPY, ZEROPAGE, POISON, CONTINUE;  move.c  MOVE
+ *   pcache.c   anonymous ranges filled through a page cache (under the shim)
  *   protect.c  WRITEPROTECT and WAKE
  *
  * Everything reachable from the fault handler or from uffd_ioctl() on the
