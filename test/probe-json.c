@@ -133,6 +133,46 @@ static void check_kernel(const struct json *k)
 		      json_path(k, "register.hugetlb.skipped") != NULL);
 }
 
+/* "auto" says what uffd_open(UFFD_BACKEND_AUTO) opens with UFFD_BACKEND=env
+ * (NULL: unset), as this process finds it itself. */
+static void check_auto(const char *cmd, const char *env)
+{
+	char err[128];
+	int status = 0;
+
+	if (env)
+		setenv("UFFD_BACKEND", env, 1);
+	else
+		unsetenv("UFFD_BACKEND");
+	int fd = uffd_open(O_CLOEXEC, UFFD_BACKEND_AUTO);
+	int open_err = errno;
+	char *const argv[] = { (char *)cmd, "probe", "--json", NULL };
+	char *out = cmd_run(argv, &status);
+	struct json *root = out ? json_parse(out, err, sizeof(err)) : NULL;
+	const struct json *a = json_path(root, "auto");
+
+	CHECK(a && a->type == JSON_OBJECT);
+	if (fd >= 0) {
+		CHECK(str_is(json_path(a, "backend"), uffd_backend_name(uffd_fd_backend(fd))));
+		close(fd);
+	} else {
+		CHECK(json_path(a, "backend") && json_path(a, "backend")->type == JSON_NULL);
+		if (open_err == EINVAL)
+			CHECK(str_is(json_path(a, "errno"), "EINVAL"));
+		else
+			CHECK(json_path(a, "errno") && json_path(a, "errno")->type == JSON_STRING);
+	}
+	if (env)
+		CHECK(str_is(json_path(a, "env"), env));
+	else
+		CHECK(json_path(a, "env") && json_path(a, "env")->type == JSON_NULL);
+	CHECK(json_path(a, "reason") && json_path(a, "reason")->type == JSON_STRING &&
+	      *json_path(a, "reason")->string);
+	json_free(root);
+	free(out);
+	unsetenv("UFFD_BACKEND");
+}
+
 int main(void)
 {
 	char cmd[PATH_MAX], err[128];
@@ -179,6 +219,9 @@ int main(void)
 			check_kernel(j);
 	}
 	CHECK(is_true(json_path(root, "ok")) == any);
+	check_auto(cmd, NULL);
+	check_auto(cmd, "user");
+	check_auto(cmd, "usr");     /* a typo: nothing opens, EINVAL */
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == (any ? 0 : 1));
 	json_free(root);
 	free(out);

@@ -18,21 +18,13 @@
 #include "uffd.h"
 #include "uffd/pager.h"
 
-struct demo_opts {
-	uint64_t size;
-	int want[3];              /* eager, kernel, user */
-	unsigned threads;
-	int json;
-	const char *file;
-};
-
 static long psize;
 
 static int usage(FILE *out)
 {
 	fprintf(out,
 		"usage: uffd demo [--size SIZE] [--backend kernel|user|all] [--threads N]\n"
-		"                 [--file PATH] [--json]\n"
+		"                 [--file PATH | --source URL] [--json]\n"
 		"\n"
 		"Makes a memory snapshot file of SIZE bytes (default 1G; K, M, G suffixes)\n"
 		"with known content, once: $XDG_CACHE_HOME/libuffd/ when XDG_CACHE_HOME is\n"
@@ -45,10 +37,23 @@ static int usage(FILE *out)
 		"and read ahead, fault latency p50/p99.  The last line says whether every\n"
 		"byte matched.\n"
 		"\n"
+		"With --source redis://HOST:PORT[,...]/ID or memcached://H1:P1[,H2:P2...]/ID\n"
+		"the snapshot is image ID of that store (pushed there first, in 16 KiB\n"
+		"chunks, when the store has no such image; an image of another program's\n"
+		"content shows as DIFFER).  The workload is then the working set alone:\n"
+		"1/16 of the pages at random, timed, each checked (every other page is\n"
+		"checked after the timing).  Eager reads the whole image from the store;\n"
+		"on each backend a cold restore records the working set and a warm one\n"
+		"prefetches that record while the workload runs.  A second table gives\n"
+		"the bytes and requests sent to the store, the pages prefetched, the\n"
+		"prefetch hits (pages prefetched before the workload touched them: the\n"
+		"faults avoided) and the warm faults as a share of the cold ones.\n"
+		"\n"
 		"  --size SIZE       snapshot size (a whole number of pages)\n"
 		"  --backend B       kernel, user or all (default: all that work here)\n"
 		"  --threads N       pager handler threads (default 2)\n"
 		"  --file PATH       the snapshot file to make or reuse\n"
+		"  --source URL      restore image ID of a Redis or memcached store\n"
 		"  --json            one JSON object instead of the table\n"
 		"\n"
 		"Exit status: 0 when every byte matched, 1 otherwise, 2 on bad usage.\n");
@@ -76,9 +81,8 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* The workload: 1/16 of the pages at random, then every page in order, each
- * checked; the time of the first byte read goes to *first_ms. */
-static uint64_t workload(const char *mem, uint64_t npages, const char *label, double *first_ms)
+uint64_t demo_touch_random(const char *mem, uint64_t npages, const char *label,
+			   double *first_ms, uint8_t *touched)
 {
 	uint64_t bad = 0, x = 0x2545f4914f6cdd1dull;
 	const uint64_t nrand = npages / 16 ? npages / 16 : 1;
@@ -93,14 +97,45 @@ static uint64_t workload(const char *mem, uint64_t npages, const char *label, do
 			*first_ms = demo_now_ms();
 		}
 		bad += !demo_page_ok(page, pg, psize);
+		if (touched)
+			touched[pg] = 1;
 		demo_progress(label, k + 1, nrand + npages);
 	}
+	return bad;
+}
+
+uint64_t demo_touch_all(const char *mem, uint64_t npages, const char *label, uint64_t done,
+			uint64_t total)
+{
+	uint64_t bad = 0;
+
 	for (uint64_t pg = 0; pg < npages; pg++) {
 		bad += !demo_page_ok(mem + pg * (uint64_t)psize, pg, psize);
-		demo_progress(label, nrand + pg + 1, nrand + npages);
+		demo_progress(label, done + pg + 1, total);
 	}
 	demo_progress_end();
 	return bad;
+}
+
+/* The workload: 1/16 of the pages at random, then every page in order, each
+ * checked; the time of the first byte read goes to *first_ms. */
+static uint64_t workload(const char *mem, uint64_t npages, const char *label, double *first_ms)
+{
+	const uint64_t nrand = npages / 16 ? npages / 16 : 1;
+	uint64_t bad = demo_touch_random(mem, npages, label, first_ms, NULL);
+
+	return bad + demo_touch_all(mem, npages, label, nrand, nrand + npages);
+}
+
+int demo_backend_usable(enum uffd_backend b, struct demo_result *r)
+{
+	struct uffd_backend_info info;
+
+	if (uffd_backend_probe(b, 0, &info) == 0 && !info.available) {
+		snprintf(r->why, sizeof(r->why), "%s", info.why);
+		return 0;
+	}
+	return 1;
 }
 
 static void eager(const struct demo_opts *o, struct demo_result *r)
@@ -166,7 +201,7 @@ static void lazy(const struct demo_opts *o, enum uffd_backend b, struct demo_res
 	uffd_region_unmap(reg);
 	struct uffd_pager_stats st;
 	uffd_pager_stats(p, &st);
-	r->faulted = st.pages_filled - st.pages_read_ahead;
+	r->faulted = demo_faulted(&st);
 	r->read_ahead = st.pages_read_ahead;
 	r->p50_ns = st.latency_p50_ns;
 	r->p99_ns = st.latency_p99_ns;
@@ -218,10 +253,24 @@ int cmd_demo(int argc, char **argv)
 		} else if (!strcmp(a, "--file") && v) {
 			o.file = v;
 			i++;
+		} else if (!strcmp(a, "--source") && v) {
+			o.source = v;
+			i++;
 		} else {
 			fprintf(stderr, "uffd demo: unknown or incomplete argument '%s'\n", a);
 			return usage(stderr);
 		}
+	}
+	if (o.source && o.file) {
+		fprintf(stderr, "uffd demo: --file and --source: one or the other\n");
+		return 2;
+	}
+	struct demo_report rep = { .path = o.file, .size = o.size, .threads = o.threads,
+				   .source = o.source };
+	if (o.source) {
+		if (demo_source_run(&o, &rep))
+			return 1;
+		goto report;
 	}
 	if (!o.file) {
 		int e = demo_snapshot_path(path, sizeof(path), o.size);
@@ -232,7 +281,7 @@ int cmd_demo(int argc, char **argv)
 		o.file = path;
 	}
 
-	struct demo_report rep = { .path = o.file, .size = o.size, .threads = o.threads };
+	rep.path = o.file;
 	if (!o.json)
 		printf("snapshot: %s (%llu MiB)\n", o.file, (unsigned long long)(o.size >> 20));
 	fflush(stdout);
@@ -258,17 +307,15 @@ int cmd_demo(int argc, char **argv)
 		struct demo_result *r = &rep.r[rep.n++];
 		snprintf(r->name, sizeof(r->name), "lazy, %s", uffd_backend_name(backends[i]));
 		r->lazy = 1;
-		struct uffd_backend_info info;
-		if (uffd_backend_probe(backends[i], 0, &info) == 0 && !info.available) {
-			snprintf(r->why, sizeof(r->why), "%s", info.why);
+		if (!demo_backend_usable(backends[i], r))
 			continue;
-		}
 		if (!o.json)
 			printf("lazy restore on the %s backend (%u handler threads)\n",
 			       uffd_backend_name(backends[i]), o.threads);
 		fflush(stdout);
 		lazy(&o, backends[i], r);
 	}
+report:;
 	int ok = demo_all_matched(&rep);
 	if (o.json) {
 		demo_print_json(&rep);

@@ -91,8 +91,44 @@ void demo_print_table(const struct demo_report *rep)
 		       faulted, ahead, p50, p99,
 		       r->bad_pages || r->errors ? "DIFFER" : "match");
 	}
+	if (!rep->source) {
+		printf("\nfirst access: from the start of the restore to the first byte read;\n"
+		       "total: the restore and the workload (random pages, then every page, each checked).\n");
+		return;
+	}
+	printf("\n%-15s %8s %9s %12s %9s %11s %22s %10s %16s\n", "restore", "net MB", "requests",
+	       "working set", "recorded", "prefetched", "hits (faults avoided)", "in flight",
+	       "faults vs cold");
+	for (int i = 0; i < rep->n; i++) {
+		const struct demo_result *r = &rep->r[i];
+		char ws[24] = "-", rec[24] = "-", pf[24] = "-", hits[32] = "-", late[24] = "-",
+		     vs[32] = "-";
+		if (!r->ran)
+			continue;
+		if (r->lazy)
+			snprintf(ws, sizeof(ws), "%llu", (unsigned long long)r->working_set);
+		if (r->lazy && !r->warm)
+			snprintf(rec, sizeof(rec), "%llu", (unsigned long long)r->recorded);
+		if (r->warm) {
+			snprintf(pf, sizeof(pf), "%llu", (unsigned long long)r->prefetched);
+			snprintf(hits, sizeof(hits), "%llu (%.0f%%)", (unsigned long long)r->hits,
+				 r->working_set ? 100.0 * (double)r->hits / (double)r->working_set : 0.0);
+			snprintf(late, sizeof(late), "%llu", (unsigned long long)r->late);
+			snprintf(vs, sizeof(vs), "%llu (%.1f%%)", (unsigned long long)r->faults,
+				 r->cold_faults ? 100.0 * (double)r->faults / (double)r->cold_faults : 0.0);
+		}
+		printf("%-15s %8.1f %9llu %12s %9s %11s %22s %10s %16s\n", r->name,
+		       (double)r->net_bytes / (1 << 20), (unsigned long long)r->requests, ws, rec, pf,
+		       hits, late, vs);
+	}
 	printf("\nfirst access: from the start of the restore to the first byte read;\n"
-	       "total: the restore and the workload (random pages, then every page, each checked).\n");
+	       "total: the restore and the working set (1/16 of the pages at random, each\n"
+	       "checked; every page is checked after the timing).  cold: recording the pages\n"
+	       "the faults asked for; warm: prefetching that record while the workload runs.\n"
+	       "net MB, requests: what the store sent back during the timed part, commands sent;\n"
+	       "hits: pages the prefetch installed before the workload touched them, so they\n"
+	       "raised no fault (%% of the working set); in flight: faults that waited for the\n"
+	       "prefetch; faults vs cold: the warm restore's faults (%% of the cold one's).\n");
 }
 
 /* s as a JSON string's content. */
@@ -111,8 +147,12 @@ static void json_str(const char *s)
 void demo_print_json(const struct demo_report *rep)
 {
 	printf("{\"snapshot\":\"");
-	json_str(rep->path);
-	printf("\",\"size\":%llu,\"created\":%s,\"create_s\":%.3f,"
+	json_str(rep->source ? rep->source : rep->path);
+	if (rep->source)
+		printf("\",\"source\":true,\"pushed\":%s", rep->pushed ? "true" : "false");
+	else
+		printf("\"");
+	printf(",\"size\":%llu,\"created\":%s,\"create_s\":%.3f,"
 	       "\"threads\":%u,\"restores\":[", (unsigned long long)rep->size,
 	       rep->created ? "true" : "false", rep->create_s, rep->threads);
 	for (int i = 0; i < rep->n; i++) {
@@ -133,6 +173,17 @@ void demo_print_json(const struct demo_report *rep)
 			       "\"fault_p50_ns\":%llu,\"fault_p99_ns\":%llu",
 			       (unsigned long long)r->faulted, (unsigned long long)r->read_ahead,
 			       (unsigned long long)r->p50_ns, (unsigned long long)r->p99_ns);
+		if (r->store)
+			printf(",\"net_bytes\":%llu,\"requests\":%llu",
+			       (unsigned long long)r->net_bytes, (unsigned long long)r->requests);
+		if (r->store && r->lazy)
+			printf(",\"warm\":%s,\"working_set\":%llu,\"recorded\":%llu,"
+			       "\"pages_prefetched\":%llu,\"prefetch_hits\":%llu,\"prefetch_late\":%llu,"
+			       "\"faults\":%llu,\"cold_faults\":%llu", r->warm ? "true" : "false",
+			       (unsigned long long)r->working_set, (unsigned long long)r->recorded,
+			       (unsigned long long)r->prefetched, (unsigned long long)r->hits,
+			       (unsigned long long)r->late, (unsigned long long)r->faults,
+			       (unsigned long long)r->cold_faults);
 		printf("}");
 	}
 	printf("],\"every_byte_matched\":%s}\n", demo_all_matched(rep) ? "true" : "false");

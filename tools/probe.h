@@ -34,9 +34,10 @@ struct probe_backend {
 struct probe_report {
 	struct probe_backend b[PROBE_NBACKEND];
 	/* What uffd_open(UFFD_BACKEND_AUTO) opens here: a backend, or -1 (the
-	 * errno in auto_err, the reason in auto_why); auto_env: UFFD_BACKEND. */
+	 * errno in auto_err); auto_env: UFFD_BACKEND; auto_reason: why, in
+	 * words (the table and the JSON print the same sentence). */
 	int auto_backend, auto_err;
-	char auto_why[256];
+	char auto_reason[320];
 	const char *auto_env;
 };
 

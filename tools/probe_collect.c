@@ -165,15 +165,29 @@ int probe_works(const struct probe_backend *b)
 	return b->info.available && b->api_ok;
 }
 
-/* What AUTO picks: opened for real, as a program would. */
+/* What AUTO picks: opened for real, as a program would, and why. */
 static void probe_auto(struct probe_report *r)
 {
-	r->auto_env = getenv("UFFD_BACKEND");
+	const char *env = getenv("UFFD_BACKEND");
+	const struct probe_backend *k = &r->b[0];
+
+	r->auto_env = env;
 	errno = 0;
 	int fd = uffd_open(O_CLOEXEC, UFFD_BACKEND_AUTO);
 	r->auto_err = errno;
-	snprintf(r->auto_why, sizeof(r->auto_why), "%s", uffd_strerror());
 	r->auto_backend = fd >= 0 ? uffd_fd_backend(fd) : -1;
+	if (fd < 0)
+		snprintf(r->auto_reason, sizeof(r->auto_reason), "%s: %s",
+			 probe_errname(r->auto_err), uffd_strerror());
+	else if (env && *env && strcmp(env, "auto"))
+		snprintf(r->auto_reason, sizeof(r->auto_reason),
+			 "UFFD_BACKEND=%s in the environment chooses it", env);
+	else if (r->auto_backend == UFFD_BACKEND_KERNEL)
+		snprintf(r->auto_reason, sizeof(r->auto_reason), "the kernel's userfaultfd opens "
+			 "here (UFFD_BACKEND=user forces the user backend)");
+	else
+		snprintf(r->auto_reason, sizeof(r->auto_reason), "the kernel's does not open here: %s",
+			 k->info.why[0] ? k->info.why : probe_errname(k->info.error));
 	if (fd >= 0)
 		close(fd);
 }

@@ -132,6 +132,31 @@ static void backend(FILE *out, const struct probe_backend *b)
 	fputc('}', out);
 }
 
+/* "auto": what uffd_open(UFFD_BACKEND_AUTO) opened here ("backend": null
+ * and "errno" when nothing), the UFFD_BACKEND it read, and why. */
+static void auto_choice(FILE *out, const struct probe_report *r)
+{
+	key(out, "auto");
+	fputc('{', out);
+	key(out, "backend");
+	if (r->auto_backend < 0) {
+		fputs("null,", out);
+		error(out, r->auto_err);
+	} else {
+		str(out, uffd_backend_name(r->auto_backend));
+	}
+	fputc(',', out);
+	key(out, "env");
+	if (r->auto_env)
+		str(out, r->auto_env);
+	else
+		fputs("null", out);
+	fputc(',', out);
+	key(out, "reason");
+	str(out, r->auto_reason);
+	fputc('}', out);
+}
+
 void probe_print_json(FILE *out, const struct probe_report *r)
 {
 	bool ok = false;
@@ -143,5 +168,7 @@ void probe_print_json(FILE *out, const struct probe_report *r)
 		backend(out, &r->b[i]);
 		ok |= probe_works(&r->b[i]);
 	}
-	fprintf(out, "},\"ok\":%s}\n", ok ? "true" : "false");
+	fputs("},", out);
+	auto_choice(out, r);
+	fprintf(out, ",\"ok\":%s}\n", ok ? "true" : "false");
 }

@@ -29,24 +29,13 @@ static void print_backends(FILE *out, const struct probe_report *r)
 /* What UFFD_BACKEND_AUTO (and so a program that does not choose) opens here, and why. */
 static void print_auto(FILE *out, const struct probe_report *r)
 {
-	const char *env = r->auto_env;
 	char status[24];
 
-	if (r->auto_backend < 0) {
-		fprintf(out, "%-8s %-12s %s: %s\n", "auto", "unavailable", probe_errname(r->auto_err),
-			r->auto_why);
-		return;
-	}
-	snprintf(status, sizeof(status), "-> %s", uffd_backend_name(r->auto_backend));
-	if (env && *env && strcmp(env, "auto"))
-		fprintf(out, "%-8s %-12s UFFD_BACKEND=%s in the environment chooses it\n", "auto",
-			status, env);
-	else if (r->auto_backend == UFFD_BACKEND_KERNEL)
-		fprintf(out, "%-8s %-12s the kernel's userfaultfd opens here (UFFD_BACKEND=user "
-			"forces the user backend)\n", "auto", status);
+	if (r->auto_backend < 0)
+		snprintf(status, sizeof(status), "unavailable");
 	else
-		fprintf(out, "%-8s %-12s the kernel's does not open here: %s\n", "auto", status,
-			r->b[0].info.why[0] ? r->b[0].info.why : probe_errname(r->b[0].info.error));
+		snprintf(status, sizeof(status), "-> %s", uffd_backend_name(r->auto_backend));
+	fprintf(out, "%-8s %-12s %s\n", "auto", status, r->auto_reason);
 }
 
 /* The header of a table whose columns are the working backends. */

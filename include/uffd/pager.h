@@ -165,6 +165,12 @@ size_t uffd_region_record(const struct uffd_region *region, uint64_t *pages, siz
  * EINVAL). */
 int uffd_region_prefetch(struct uffd_region *region, const uint64_t *pages, size_t n,
 			 unsigned threads);
+/* Prefetch hits: of pages[0..n) (page indices the workload touched, each
+ * once), how many the prefetch installed before any fault asked for them:
+ * faults the prefetch avoided.  Such a touch raises no fault, so the pager
+ * cannot count it alone: the caller names the pages.  0 when no prefetch ran. */
+size_t uffd_region_prefetch_hits(const struct uffd_region *region, const uint64_t *pages,
+				 size_t n);
 /* Wait for the region's prefetch to end (also done by uffd_region_unmap(),
  * which stops it first).  0, or -1 with errno EINVAL. */
 int uffd_region_prefetch_wait(struct uffd_region *region);

@@ -221,6 +221,8 @@ void pager_fill_faults(struct pager_thread *t, struct fault *f, size_t n, uint64
 	for (size_t i = 0; i < n; i++) {
 		struct uffd_region *r = f[i].r;
 		uint8_t want = PG_MISSING;
+		if (atomic_load_explicit(&r->ws, memory_order_acquire))
+			pager_ws_faulted(r, f[i].page);   /* not a prefetch hit */
 		if (!atomic_compare_exchange_strong(&r->state[f[i].page], &want, PG_FILLING)) {
 			atomic_fetch_add_explicit(&t->stats.skipped, 1, RELAXED);
 			if (want == PG_PREFETCH)   /* the prefetcher has it in flight */

@@ -107,6 +107,8 @@ UFFD_HIDDEN void pager_release(struct uffd_region *r, uint64_t pg, size_t n);
 /* prefetch.c: a fault claimed pages pg..pg+n (recorded when recording);
  * stop a region's prefetch threads (before unmapping); free its state. */
 UFFD_HIDDEN void pager_ws_claimed(struct uffd_region *r, uint64_t pg, size_t n);
+/* prefetch.c: a fault message named page pg (so it is no prefetch hit). */
+UFFD_HIDDEN void pager_ws_faulted(struct uffd_region *r, uint64_t pg);
 UFFD_HIDDEN void pager_ws_stop(struct uffd_region *r);
 UFFD_HIDDEN void pager_ws_free(struct uffd_region *r);
 /* snapshot.c */

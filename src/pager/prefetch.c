@@ -10,6 +10,12 @@
  * a remote source pipelines them), installs them and wakes any waiter.  A
  * read that fails gives its pages back to their faults, which report the
  * error themselves (SIGBUS) if it persists.
+ *
+ * Prefetch hits: a page the prefetch installed and the workload then touched
+ * raises no fault, so the pager cannot see the touch; it marks each page the
+ * prefetch installed and each page a fault message named, and
+ * uffd_region_prefetch_hits() counts, of the pages a caller says were
+ * touched, those installed by the prefetch that no fault asked for.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +26,9 @@
 #define PF_BATCH 64               /* pages claimed and read at once per thread */
 #define PF_MAX_THREADS 16
 
+#define MARK_PREFETCHED 1         /* installed by the prefetch */
+#define MARK_FAULTED    2         /* a fault message named it */
+
 struct pager_ws {
 	/* the record */
 	_Atomic int recording;
@@ -28,6 +37,7 @@ struct pager_ws {
 	/* the prefetch */
 	uint64_t *list;
 	size_t nlist;
+	_Atomic(_Atomic uint8_t *) marks;   /* MARK_* per page, once a prefetch ran */
 	_Atomic size_t next;      /* the next list entry to claim */
 	_Atomic int stop;
 	unsigned nthreads;
@@ -92,6 +102,28 @@ size_t uffd_region_record(const struct uffd_region *r, uint64_t *pages, size_t m
 	return n;
 }
 
+void pager_ws_faulted(struct uffd_region *r, uint64_t pg)
+{
+	struct pager_ws *ws = atomic_load(&r->ws);
+	_Atomic uint8_t *marks = ws ? atomic_load(&ws->marks) : NULL;
+
+	if (marks)
+		atomic_fetch_or_explicit(&marks[pg], MARK_FAULTED, memory_order_relaxed);
+}
+
+size_t uffd_region_prefetch_hits(const struct uffd_region *r, const uint64_t *pages, size_t n)
+{
+	struct pager_ws *ws = r ? atomic_load(&((struct uffd_region *)r)->ws) : NULL;
+	_Atomic uint8_t *marks = ws ? atomic_load(&ws->marks) : NULL;
+	size_t hits = 0;
+
+	for (size_t i = 0; marks && pages && i < n; i++)
+		hits += pages[i] < r->npages &&
+			atomic_load_explicit(&marks[pages[i]], memory_order_relaxed) ==
+				MARK_PREFETCHED;
+	return hits;
+}
+
 /* Claim up to PF_BATCH pages of the list, read and install them. */
 static void prefetch_batch(struct uffd_region *r, char *buf, size_t from, size_t to)
 {
@@ -131,6 +163,11 @@ static void prefetch_batch(struct uffd_region *r, char *buf, size_t from, size_t
 			pager_release(r, first[e], n);
 			continue;
 		}
+		/* Marked before the install makes them visible, so a touch
+		 * after it finds the mark. */
+		for (size_t k = 0; k < n; k++)
+			atomic_fetch_or_explicit(&ws->marks[first[e] + k], MARK_PREFETCHED,
+						 memory_order_relaxed);
 		size_t got = pager_install(r, first[e], n, zero ? NULL : reqs[e].buf, r->dirty != NULL);
 		atomic_fetch_add_explicit(&p->stats.prefetched, got, memory_order_relaxed);
 		atomic_fetch_add_explicit(&p->stats.filled, got, memory_order_relaxed);
@@ -172,6 +209,12 @@ int uffd_region_prefetch(struct uffd_region *r, const uint64_t *pages, size_t n,
 	if (ws->nthreads) {
 		errno = EBUSY;
 		return -1;
+	}
+	if (!atomic_load(&ws->marks)) {
+		_Atomic uint8_t *marks = calloc(r->npages, 1);
+		if (!marks)
+			return -1;
+		atomic_store(&ws->marks, marks);
 	}
 	free(ws->list);
 	if (!(ws->list = malloc((n ? n : 1) * sizeof(*pages))))
@@ -227,6 +270,7 @@ void pager_ws_free(struct uffd_region *r)
 
 	if (ws) {
 		free((void *)ws->rec);
+		free((void *)atomic_load(&ws->marks));
 		free(ws->list);
 		free(ws);
 	}

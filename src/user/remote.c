@@ -229,6 +229,14 @@ static void chans_init(void)
 	pthread_atfork(NULL, NULL, chans_after_fork);
 }
 
+/* Has the channel's owner exited?  (Its pid may be anybody's now.) */
+static bool chan_stale(const struct chan *c)
+{
+	struct pollfd p = { c->pidfd, POLLIN, 0 };
+
+	return sys_poll(&p, 1, 0) != 0;
+}
+
 /* The channel to owner, locked; connects if there is none.  0 or -errno. */
 static int chan_get(pid_t owner, struct chan **out)
 {
@@ -236,8 +244,16 @@ static int chan_get(pid_t owner, struct chan **out)
 
 	pthread_once(&atfork_once, chans_init);
 	pthread_mutex_lock(&chans_lock);
-	for (int i = 0; i < MAX_CHANS && !c; i++) {
-		if (chans[i].owner == owner)
+	for (int i = 0; i < MAX_CHANS; i++) {
+		/* Channels to owners that exited are closed here, so that
+		 * neither they nor a new process under a reused pid hold a
+		 * slot.  (Not while another thread uses the channel.) */
+		if (chans[i].owner && !pthread_mutex_trylock(&chans[i].lock)) {
+			if (chan_stale(&chans[i]))
+				chan_close(&chans[i]);
+			pthread_mutex_unlock(&chans[i].lock);
+		}
+		if (!c && chans[i].owner == owner)
 			c = &chans[i];
 		else if (!chans[i].owner && !free_slot)
 			free_slot = &chans[i];

@@ -200,10 +200,18 @@ static void *serve_client(void *arg)
 		if (rq.datalen && u_io_full(c->req_r, data, rq.datalen, false))
 			break;
 		memset(&rp, 0, sizeof(rp));
+		/* The reply before the wake-ups: a woken thread may end this
+		 * process at once (exit), and the client must not take an
+		 * ioctl that was done for one that failed. */
+		struct u_wake_hold hold = { .n = 0 };
+		u_wake_held = &hold;
 		rp.ret = serve_one(&rq, data);
+		u_wake_held = NULL;
 		rp.argsize = rq.argsize;
 		memcpy(rp.arg, rq.arg, rq.argsize);
-		if (u_io_full(c->rep_w, &rp, sizeof(rp), true))
+		int err = u_io_full(c->rep_w, &rp, sizeof(rp), true);
+		u_wake_release(&hold);
+		if (err)
 			break;
 	}
 out:

@@ -211,6 +211,18 @@ int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp)
 void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *msg);
 /* Wake the threads of ctx blocked on pages in [start, end). ctx < 0: every ctx. */
 void u_wake(int ctx, uintptr_t start, uintptr_t end);
+/* Wakes a thread holds back while it serves another process's request
+ * (serve.c): the reply goes out first, because a woken thread may end the
+ * process before it is written, and the request would look failed.  While
+ * u_wake_held is set, u_wake() records its calls there (past U_WAKE_HOLD of
+ * them it wakes at once); u_wake_release() makes them. */
+#define U_WAKE_HOLD 16
+struct u_wake_hold {
+	int n;
+	struct { int ctx; uintptr_t start, end; } w[U_WAKE_HOLD];
+};
+extern __thread struct u_wake_hold *u_wake_held __attribute__((tls_model("initial-exec")));
+void u_wake_release(struct u_wake_hold *hold);
 
 /* ---- faults (fault.c) ---- */
 #define TLS __thread __attribute__((tls_model("initial-exec")))

@@ -188,9 +188,27 @@ static void wake_page(int ctx, uintptr_t page, uintptr_t start, uintptr_t end)
 	}
 }
 
+__thread struct u_wake_hold *u_wake_held __attribute__((tls_model("initial-exec")));
+
+void u_wake_release(struct u_wake_hold *hold)
+{
+	for (int i = 0; i < hold->n; i++)
+		u_wake(hold->w[i].ctx, hold->w[i].start, hold->w[i].end);
+	hold->n = 0;
+}
+
 void u_wake(int ctx, uintptr_t start, uintptr_t end)
 {
 	const uintptr_t pg = (uintptr_t)u_page;
+	struct u_wake_hold *hold = u_wake_held;
+
+	if (hold && hold->n < U_WAKE_HOLD) {
+		hold->w[hold->n].ctx = ctx;
+		hold->w[hold->n].start = start;
+		hold->w[hold->n].end = end;
+		hold->n++;
+		return;
+	}
 
 	if (end > start && (end - start) / pg <= WAKE_BY_PAGE) {
 		/* Waiters wait on the page (small or huge) holding the

@@ -470,6 +470,16 @@ static void check_user_skip(const struct half *k, struct half *u)
 	}
 }
 
+/* The half T_ONLY leaves out. */
+static struct half not_run(void)
+{
+	struct half h = { 77, strdup(""), strdup("not run (T_ONLY)") };
+
+	if (!h.obs || !h.note)
+		abort();
+	return h;
+}
+
 int t_main(const char *name, void (*scenario)(void))
 {
 	t_page = sysconf(_SC_PAGESIZE);
@@ -477,12 +487,11 @@ int t_main(const char *name, void (*scenario)(void))
 
 	/* T_ONLY=kernel|user runs one half (for a debugger). */
 	const char *only = getenv("T_ONLY");
-	struct half skipped = { 77, "", "not run (T_ONLY)" };
-	struct half k = only && !strcmp(only, "user") ? skipped
+	struct half k = only && !strcmp(only, "user") ? not_run()
 			: run_half(scenario, UFFD_BACKEND_KERNEL);
 	report(name, "kernel", k.status, k.note);
 
-	struct half u = only && !strcmp(only, "kernel") ? skipped
+	struct half u = only && !strcmp(only, "kernel") ? not_run()
 			: run_half(scenario, UFFD_BACKEND_USER);
 	if (!(only && !strcmp(only, "kernel")))
 		check_user_skip(&k, &u);
@@ -497,5 +506,7 @@ int t_main(const char *name, void (*scenario)(void))
 	if (getenv("T_VERBOSE"))
 		fprintf(stderr, "--- kernel observables\n%s--- user observables\n%s",
 			k.obs, u.obs);
-	return k.status == 1 || u.status == 1 ? 1 : 0;
+	int rc = k.status == 1 || u.status == 1 ? 1 : 0;
+	free(k.obs), free(k.note), free(u.obs), free(u.note);
+	return rc;
 }

@@ -3,6 +3,8 @@
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -246,18 +248,39 @@ static int write_long(const char *path, long v)
 
 #define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 
+/* Held from a reservation to its release: test programs that run at the
+ * same time (several suites on one machine) would otherwise give back each
+ * other's huge pages, and a fault in a hugetlb mapping then gets SIGBUS.
+ * flock: the lock goes with the holder if it dies. */
+static int hugepages_lock = -1;
+
+static void hugepages_unlock(void)
+{
+	if (hugepages_lock >= 0)
+		close(hugepages_lock);
+	hugepages_lock = -1;
+}
+
 long (orc_hugepages_reserve)(long n, long *old)
 {
 	long hp = read_long("/proc/meminfo", "Hugepagesize:") * 1024;
 
+	hugepages_lock = open("/tmp/libuffd-test-hugepages.lock",
+			      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	while (hugepages_lock >= 0 && flock(hugepages_lock, LOCK_EX) < 0 && errno == EINTR)
+		;
 	*old = read_long(NR_HUGEPAGES, NULL);
 	if (hp <= 0 || *old < 0)
 		t_skip("no hugetlb support (Hugepagesize %ld, nr_hugepages %ld)", hp, *old);
-	if (write_long(NR_HUGEPAGES, *old + n) < 0)
-		t_skip("cannot raise " NR_HUGEPAGES ": %s", t_errname(errno));
+	if (write_long(NR_HUGEPAGES, *old + n) < 0) {
+		int err = errno;
+		hugepages_unlock();
+		t_skip("cannot raise " NR_HUGEPAGES ": %s", t_errname(err));
+	}
 	long free_hp = read_long("/proc/meminfo", "HugePages_Free:");
 	if (free_hp < n) {
 		write_long(NR_HUGEPAGES, *old);
+		hugepages_unlock();
 		t_skip("could reserve only %ld free huge pages", free_hp);
 	}
 	return hp;
@@ -268,6 +291,7 @@ void (orc_hugepages_release)(long old)
 	if (write_long(NR_HUGEPAGES, old) < 0)
 		t_fail_at(__FILE__, __LINE__, "could not give the huge pages back");
 	T_EXPECT_EQ(read_long(NR_HUGEPAGES, NULL), old);
+	hugepages_unlock();
 }
 
 long orc_max_map_count(void)
