@@ -352,24 +352,34 @@ static int unback(struct area *a)
 		i = j;
 	}
 	/* Each mapping of the area with its own protection, moved into place
-	 * (mremap replaces what is there at once; markers move along). */
+	 * (mremap replaces what is there at once; markers move along).  What
+	 * is not moved is unmapped piece by piece: the places moved from are
+	 * free address space at once, another thread's mmap may take them. */
+	uintptr_t pos = a->start;   /* mem's pages below pos are dealt with */
 	for (int k = 0; !err && k < nv; k++) {
 		uintptr_t s = v[k].start > a->start ? v[k].start : a->start;
 		uintptr_t e = v[k].end < a->end ? v[k].end : a->end;
 		char *piece = mem + (s - a->start);
-		if (!ours(a, &v[k]))
+		if (s > pos)
+			sys_munmap(mem + (pos - a->start), s - pos);
+		pos = e;
+		if (!ours(a, &v[k])) {
+			sys_munmap(piece, e - s);
 			continue;
+		}
 		if (a->advice >= 0)
 			sys_madvise(piece, e - s, a->advice);
 		if (sys_mprotect(piece, e - s, v[k].prot) ||
 		    sys_mremap(piece, e - s, e - s, MREMAP_MAYMOVE | MREMAP_FIXED,
-			       (void *)s) == MAP_FAILED)
+			       (void *)s) == MAP_FAILED) {
 			err = -errno;
+			pos = s;
+		}
 	}
 	if (err && nv > 0)   /* left as it was: a shared area */
 		protect_ours(a, v, nv, -1);
-	if (mem != MAP_FAILED)
-		sys_munmap(mem, len);   /* what was not moved */
+	if (mem != MAP_FAILED && pos < a->end)
+		sys_munmap(mem + (pos - a->start), a->end - pos);
 	atomic_store(&u_freezing_end, 0);
 	atomic_store(&u_freezing_start, 0);
 	if (trapped)
