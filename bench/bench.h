@@ -10,6 +10,7 @@
  *               many registered ranges
  *   copy.c      UFFDIO_COPY of 1, 16, 64 contiguous pages
  *   wp.c        the write-protect round trip
+ *   forkwp.c    write protection across fork(), with and without EVENT_FORK
  *   sparse.c    16 GiB sparse, random touches
  *   postcopy.c  QEMU-postcopy-like throughput
  *   remote.c    a handler in another process (the fd sent over SCM_RIGHTS)

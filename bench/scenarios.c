@@ -11,6 +11,8 @@ int sparse_run(const struct scenario *s, int backend, struct sample *out, char *
 	       size_t errlen);
 int postcopy_run(const struct scenario *s, int backend, struct sample *out, char *err,
 		 size_t errlen);
+int forkwp_run(const struct scenario *s, int backend, struct sample *out, char *err,
+	       size_t errlen);
 int remote_run(const struct scenario *s, int backend, struct sample *out, char *err,
 	       size_t errlen);
 int pager_restore_run(const struct scenario *s, int backend, struct sample *out, char *err,
@@ -77,6 +79,12 @@ const struct scenario bench_scenarios[] = {
 	  US, .warmup = true, .arg = (const void *)1, .run = remote_run },
 	{ "remote-wake", "UFFDIO_WAKE from another process, nothing waiting (the channel alone)",
 	  "us/call", .warmup = true, .run = remote_run },
+	{ "fork-wp", "fork() with every other page of -n (at most 4096) write-protected, no EVENT_FORK: "
+	  "fork to the exit of the child, which writes every page", "us/fork", .warmup = true,
+	  .run = forkwp_run, .extra = { "fork-us" } },
+	{ "fork-wp-event", "the same with UFFD_FEATURE_EVENT_FORK: the child's protected writes "
+	  "fault, lifted through the fork event's fd", "us/fault", .warmup = true,
+	  .arg = (const void *)1, .run = forkwp_run, .extra = { "fork-us" } },
 	{ "sparse", "--count random touches of a --sparse-gib region, handler thread", US,
 	  .run = sparse_run, .extra = { "faults", "maps-lines", "rss-MiB" } },
 	{ "postcopy", "faulting threads, handler threads and a background COPY stream",

@@ -42,8 +42,10 @@ static ssize_t real_read(int fd, void *buf, size_t count)
 }
 
 /* The messages just read: the events among them were read (their senders
- * wait for that).  byte(i) is the first byte of the i-th message. */
-static void count_events(struct u_ctx *ctx, ssize_t n, const struct iovec *iov, int iovcnt)
+ * wait for that; ctx NULL: fd is another process's userfaultfd, or a number
+ * that was one).  byte(i) is the first byte of the i-th message. */
+static void count_events(int fd, struct u_ctx *ctx, ssize_t n, const struct iovec *iov,
+			 int iovcnt)
 {
 	unsigned events = 0;
 	int v = 0;
@@ -58,8 +60,17 @@ static void count_events(struct u_ctx *ctx, ssize_t n, const struct iovec *iov, 
 			events++;
 		in += MSG;
 	}
-	if (events)
+	if (events && ctx)
 		u_events_read(ctx, events);
+	else if (events && n % (ssize_t)MSG == 0)
+		u_remote_events_read(fd, events);
+}
+
+/* A hinted descriptor that is no context of ours: perhaps another
+ * process's userfaultfd (a fork event's fd, one received over a socket). */
+static bool maybe_remote(int fd)
+{
+	return shim_backend != UFFD_BACKEND_KERNEL && uffd_user_hinted(fd);
 }
 
 ssize_t shim_read(int fd, void *buf, size_t count)
@@ -74,7 +85,13 @@ ssize_t shim_read(int fd, void *buf, size_t count)
 		count -= count % MSG;
 		ssize_t n = real_read(fd, buf, count);
 		const struct iovec one = { buf, count };
-		count_events(ctx, n, &one, 1);
+		count_events(fd, ctx, n, &one, 1);
+		return n;
+	}
+	if (maybe_remote(fd)) {
+		ssize_t n = shim_read_into(fd, buf, count);
+		const struct iovec one = { buf, count };
+		count_events(fd, NULL, n, &one, 1);
 		return n;
 	}
 	if (shim_is_pagemap(fd)) {
@@ -117,10 +134,13 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 		iovcnt = n;
 		ssize_t got = shim_real.readv ? shim_real.readv(fd, iov, iovcnt)
 					      : sys_ret(sys_call3(SYS_readv, fd, iov, iovcnt));
-		count_events(ctx, got, iov, iovcnt);
+		count_events(fd, ctx, got, iov, iovcnt);
 		return got;
 	}
-	return shim_readv_into(fd, iov, iovcnt);
+	ssize_t got = shim_readv_into(fd, iov, iovcnt);
+	if (maybe_remote(fd) && iovcnt > 0)
+		count_events(fd, NULL, got, iov, iovcnt);
+	return got;
 }
 
 /* The kernel's userfaultfd_poll(): EPOLLERR alone for a descriptor without

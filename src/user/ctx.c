@@ -149,16 +149,10 @@ int u_ctx_send(struct u_ctx *ctx, const struct uffd_msg *msg)
 	return ret;
 }
 
-/* Release a context: unregister its ranges, wake its faults, free the slot. */
-void u_ctx_release(struct u_ctx *ctx)
+/* Release a context u_ctx_reap() claimed (made DEAD): unregister its
+ * ranges, wake its faults, free the slot. */
+static void release(struct u_ctx *ctx)
 {
-	int s = atomic_load(&ctx->state);
-
-	/* One releaser: the monitor or u_ctx_reap(), whichever comes first. */
-	do {
-		if (s == U_CTX_FREE || s == U_CTX_DEAD)
-			return;
-	} while (!atomic_compare_exchange_weak(&ctx->state, &s, U_CTX_DEAD));
 	u_trap_change_begin();
 	u_range_lock();
 	u_range_drop_ctx(u_ctx_index(ctx));
@@ -184,6 +178,11 @@ void u_ctx_reap(void)
 {
 	bool gone[U_MAX_CTX] = { false };
 
+	/* A context whose reader is gone is claimed (made DEAD) under the lock,
+	 * where it was seen gone: the monitor and a thread in REGISTER both
+	 * reap, and a claim made later could take a new context that an open
+	 * put in the slot meanwhile (seen: close-then-register's new fd hung
+	 * up under load).  Slots are freed and taken only under the lock. */
 	pthread_mutex_lock(&ctx_lock);
 	for (int i = 0; i < U_MAX_CTX; i++) {
 		struct u_ctx *c = &u_ctxs[i];
@@ -191,12 +190,13 @@ void u_ctx_reap(void)
 		if (s != U_CTX_OPEN && s != U_CTX_READY)
 			continue;
 		struct pollfd p = { .fd = c->out, .events = 0 };
-		gone[i] = sys_poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+		gone[i] = sys_poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) &&
+			  atomic_compare_exchange_strong(&c->state, &s, U_CTX_DEAD);
 	}
 	pthread_mutex_unlock(&ctx_lock);
 	for (int i = 0; i < U_MAX_CTX; i++)
 		if (gone[i])
-			u_ctx_release(&u_ctxs[i]);
+			release(&u_ctxs[i]);
 	/* A release the monitor began is finished too: until then its
 	 * ranges are still registered. */
 	for (int i = 0; i < U_MAX_CTX; i++)
@@ -211,11 +211,8 @@ void uffd_user_reap(void)
 
 static _Atomic int monitor_running;
 
-static void *monitor(void *arg)
+static void monitor_loop(void)
 {
-	(void)arg;
-	atomic_store(&monitor_running, 1);
-	sys_futex(&monitor_running, FUTEX_WAKE_PRIVATE, 1, NULL);
 	for (;;) {
 		struct epoll_event ev[16];
 		int n = epoll_wait(monitor_epoll, ev, 16, -1);
@@ -223,6 +220,8 @@ static void *monitor(void *arg)
 		for (int i = 0; i < n; i++)
 			if (ev[i].data.u32 == U_SERVE_TAG)
 				u_serve_accept();
+			else if (ev[i].data.u32 >= U_CLIENT_TAG)
+				u_serve_client(ev[i].data.u32);
 			else
 				closed = true;
 		/* Not the slot the event names: u_ctx_reap() may have released
@@ -231,40 +230,114 @@ static void *monitor(void *arg)
 		if (closed)
 			u_ctx_reap();
 	}
+}
+
+static void *monitor(void *arg)
+{
+	(void)arg;
+	atomic_store(&monitor_running, 1);
+	sys_futex(&monitor_running, FUTEX_WAKE_PRIVATE, 1, NULL);
+	monitor_loop();
 	return NULL;
+}
+
+/* In a child that kept contexts (UFFD_FEATURE_EVENT_FORK): its monitor,
+ * which also serves the clients itself, runs as the bare task forkev.c
+ * starts (a fork handler may not start a thread).  0, or -1: the contexts
+ * cannot be served. */
+static int serve_forked(void)
+{
+	monitor_epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (monitor_epoll < 0 || u_serve_start(monitor_epoll, U_SERVE_TAG) < 0)
+		goto fail;
+	u_serve_inline = true;
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		struct u_ctx *c = &u_ctxs[i];
+		struct epoll_event ev = { .events = 0, .data.u32 = (uint32_t)i };
+		if (atomic_load(&c->state) != U_CTX_FREE &&
+		    epoll_ctl(monitor_epoll, EPOLL_CTL_ADD, c->out, &ev) < 0)
+			goto fail;
+	}
+	if (u_fork_start_task(monitor_loop) == 0)
+		return 0;
+fail:
+	u_serve_after_fork();
+	if (monitor_epoll >= 0)
+		sys_close(monitor_epoll);
+	monitor_epoll = -1;
+	return -1;
+}
+
+/* The child forgets context i: its ranges become ordinary memory. */
+static void forget(int i)
+{
+	struct u_ctx *c = &u_ctxs[i];
+
+	u_range_drop_ctx(i);
+	if (c->out >= 0)
+		sys_close(c->out);
+	c->out = -1;
+	atomic_store(&c->state, U_CTX_FREE);
 }
 
 /* After fork() the child's memory is ordinary again, as for a child of a
  * kernel userfaultfd without UFFD_FEATURE_EVENT_FORK.  The contexts stay the
  * parent's: the child forgets them (and closes its copies of their write
  * ends), so that its ioctls on the inherited fds go to the parent, which
- * owns them (remote.c), as the kernel's act on the registering mm.  The
- * child has no monitor thread until it opens a new userfaultfd. */
+ * owns them (remote.c), as the kernel's act on the registering mm.  With
+ * UFFD_FEATURE_EVENT_FORK the child keeps the context's ranges under a
+ * context of its own (forkev.c), and serves it.  Async-signal-safe calls
+ * only (see forkev.c). */
 static void child_after_fork(void)
 {
+	bool adopted = false;
+
 	u_arena_after_fork();
 	u_range_after_fork();
 	u_trap_after_fork();
 	u_pcache_after_fork();
-	u_range_drop_ctx(-1);
-	for (int i = 0; i < U_MAX_CTX; i++) {
-		struct u_ctx *c = &u_ctxs[i];
-		int s = atomic_load(&c->state);
-		if (s == U_CTX_FREE)
-			continue;
-		if (c->out >= 0)
-			sys_close(c->out);
-		c->out = -1;
-		atomic_store(&c->senders, 0);
-		bucket_set(c, false);
-		atomic_store(&c->state, U_CTX_FREE);
-	}
 	u_serve_after_fork();
 	if (monitor_epoll >= 0)
 		sys_close(monitor_epoll);
 	monitor_epoll = -1;
 	monitor_once = (pthread_once_t)PTHREAD_ONCE_INIT;
+	monitor_error = 0;
 	pthread_mutex_init(&ctx_lock, NULL);
+	for (int i = 0; i < U_MAX_CTX; i++) {
+		struct u_ctx *c = &u_ctxs[i];
+		if (atomic_load(&c->state) == U_CTX_FREE)
+			continue;
+		atomic_store(&c->senders, 0);
+		bucket_set(c, false);
+		if (u_fork_child_adopt(c)) {
+			bucket_set(c, true);
+			adopted = true;
+		} else {
+			forget(i);
+		}
+	}
+	const bool served = adopted && serve_forked() == 0;
+	if (adopted && !served)
+		for (int i = 0; i < U_MAX_CTX; i++)
+			if (atomic_load(&u_ctxs[i].state) != U_CTX_FREE) {
+				bucket_set(&u_ctxs[i], false);
+				forget(i);
+			}
+	u_fork_child_done(served);
+}
+
+/* The fork hooks: page-cache backed memory is made anonymous before
+ * (pcache.c), the child's events prepared (forkev.c). */
+static void fork_prepare(void)
+{
+	u_pcache_before_fork();
+	u_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	u_fork_parent();
+	u_pcache_fork_done();
 }
 
 static void start_monitor(void)
@@ -273,6 +346,8 @@ static void start_monitor(void)
 	pthread_t t;
 	pthread_attr_t attr;
 
+	if (monitor_epoll >= 0)
+		return;   /* a forked child's task (serve_forked) */
 	monitor_epoll = epoll_create1(EPOLL_CLOEXEC);
 	if (monitor_epoll < 0) {
 		monitor_error = errno;
@@ -298,7 +373,7 @@ static void start_monitor(void)
 	static int atfork_done;
 	if (!atfork_done) {
 		atfork_done = 1;
-		pthread_atfork(u_pcache_before_fork, u_pcache_fork_done, child_after_fork);
+		pthread_atfork(fork_prepare, fork_parent, child_after_fork);
 	}
 }
 
@@ -358,6 +433,7 @@ int uffd_user_open(int flags)
 	ctx->features = 0;
 	atomic_store(&ctx->ev_sent, 0);
 	atomic_store(&ctx->ev_read, 0);
+	ctx->flags = flags & (O_CLOEXEC | O_NONBLOCK);
 	atomic_store(&ctx->api_busy, 0);
 	bucket_set(ctx, true);
 	atomic_store(&ctx->state, U_CTX_OPEN);

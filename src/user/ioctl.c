@@ -98,7 +98,10 @@ static int api(struct u_ctx *ctx, struct uffdio_api *arg)
 	    atomic_load(&ctx->state) != U_CTX_OPEN)
 		goto err;
 	ctx->features = features;
-	atomic_store(&ctx->state, U_CTX_READY);
+	/* Not over a release that claimed the context meanwhile (ctx.c). */
+	int open_state = U_CTX_OPEN;
+	if (!atomic_compare_exchange_strong(&ctx->state, &open_state, U_CTX_READY))
+		goto err;
 	return 0;
 err:
 	memset(&a, 0, sizeof(a));

@@ -34,12 +34,12 @@
 _Atomic int u_events_seen;
 
 /* ---- sending an event and waiting for it to be read ---- */
-static void send_and_wait(int c, const struct uffd_msg *msg)
+int u_event_send(int c, const struct uffd_msg *msg)
 {
 	struct u_ctx *ctx = &u_ctxs[c];
 
 	if (atomic_load(&ctx->state) != U_CTX_READY)
-		return;
+		return -1;
 	/* Tickets in the order the messages enter the pipe. */
 	while (atomic_exchange(&ctx->ev_lock, 1))
 		sched_yield();
@@ -47,11 +47,11 @@ static void send_and_wait(int c, const struct uffd_msg *msg)
 	int sent = u_ctx_send(ctx, msg);
 	atomic_store(&ctx->ev_lock, 0);
 	if (sent < 0)
-		return;
+		return -1;
 	for (;;) {
 		uint32_t seen = atomic_load(&ctx->ev_read);
 		if ((int32_t)(seen - ticket) >= 0 || atomic_load(&ctx->state) != U_CTX_READY)
-			return;
+			return 0;
 		/* Woken by the reader, or by the release of the context. */
 		const struct timespec tick = { 1, 0 };
 		sys_futex(&ctx->ev_read, FUTEX_WAIT_PRIVATE, (int)seen, &tick);
@@ -134,7 +134,7 @@ void u_mem_unmap_end(const struct u_mem_note *note, uintptr_t start, uintptr_t e
 		msg.event = UFFD_EVENT_UNMAP;
 		msg.arg.remove.start = start;
 		msg.arg.remove.end = end;
-		send_and_wait(note->ctx[i], &msg);
+		u_event_send(note->ctx[i], &msg);
 	}
 }
 
@@ -179,7 +179,7 @@ static void remove_events(uintptr_t start, uintptr_t end)
 		msg.arg.remove.end = ev[m].e;
 		int c = ev[m].ctx;
 		ev[m] = ev[k];
-		send_and_wait(c, &msg);
+		u_event_send(c, &msg);
 	}
 }
 
@@ -375,7 +375,7 @@ void u_mem_remap_end(const struct u_mem_note *note, uintptr_t old, size_t old_le
 		msg.arg.remap.from = old;
 		msg.arg.remap.to = new_addr;
 		msg.arg.remap.len = old_len;
-		send_and_wait(remap.ctx[i], &msg);
+		u_event_send(remap.ctx[i], &msg);
 	}
 	/* Then, as mremap's own munmap of the old place: UNMAP. */
 	struct u_mem_note unmap = { 0 };

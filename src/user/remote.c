@@ -403,7 +403,23 @@ static int remote_ioctl(int fd, unsigned long request, void *arg)
 	/* The owner answers -ENOTTY when the pipe is none of its contexts. */
 	err = remote_request(c, &st, request, arg);
 	pthread_mutex_unlock(&c->lock);
+	if (err != -ENOTTY)
+		uffd_user_hint(fd);   /* the shim's read tells the owner of events read */
 	return err;
+}
+
+void u_remote_events_read(int fd, unsigned n)
+{
+	struct stat st;
+	struct chan *c;
+	struct w_rep rep;
+	uint32_t count = n;
+	pid_t owner = owner_of(fd, &st);
+
+	if (!owner || chan_get(owner, &c))
+		return;
+	forward(c, &st, W_EVENTS, &count, sizeof(count), NULL, 0, &rep);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static int remote_owns(int fd)

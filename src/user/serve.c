@@ -6,6 +6,9 @@
  * pipes and a thread here that runs its requests through u_ctx_ioctl(), the
  * same code a local ioctl runs: only this process can open its fill window,
  * so it does the work; the client's source bytes arrive as data.
+ * In a child that kept contexts across fork (forkev.c) no thread may be
+ * started: there the monitor serves its clients itself (u_serve_inline),
+ * a request at a time as each becomes readable.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,7 +27,7 @@
 #define SYS_pidfd_open 434
 #endif
 
-#define MAX_CLIENTS 64
+#define MAX_CLIENTS 64   /* a power of two (the inline tags) */
 
 struct client {
 	_Atomic int used;
@@ -32,10 +35,18 @@ struct client {
 	int req_r, rep_w;    /* ours */
 	int req_w, rep_r;    /* the client's, until it opened them */
 	int marker;          /* the memfd naming them */
+	unsigned gen;        /* inline: renewed per client, in its epoll tags */
 };
 
 static struct client clients[MAX_CLIENTS];
-static int srv_r = -1, srv_w = -1, srv_marker = -1;
+static int srv_r = -1, srv_w = -1, srv_marker = -1, srv_epoll = -1;
+bool u_serve_inline;
+/* Inline: one buffer for the source bytes of every client's COPY. */
+static char *inline_data;
+
+/* How long an inline server waits for the rest of a request that has
+ * begun to arrive before it drops the client. */
+#define INLINE_WAIT_MS 10000
 
 static void close_fd(int *fd)
 {
@@ -47,6 +58,12 @@ static void close_fd(int *fd)
 /* Close a client's fds and free its slot. */
 static void client_close(struct client *c)
 {
+	if (u_serve_inline && srv_epoll >= 0) {
+		if (c->req_r >= 0)
+			epoll_ctl(srv_epoll, EPOLL_CTL_DEL, c->req_r, NULL);
+		if (c->pidfd >= 0)
+			epoll_ctl(srv_epoll, EPOLL_CTL_DEL, c->pidfd, NULL);
+	}
 	close_fd(&c->req_r);
 	close_fd(&c->rep_w);
 	close_fd(&c->req_w);
@@ -83,6 +100,7 @@ int u_serve_start(int epoll_fd, uint32_t tag)
 	srv_r = q[0];
 	srv_w = q[1];
 	srv_marker = m;
+	srv_epoll = epoll_fd;
 	return 0;
 }
 
@@ -96,6 +114,26 @@ int u_io_full(int fd, void *buf, size_t len, bool wr)
 		if (n <= 0)
 			return -1;
 		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Read len bytes, waiting at most INLINE_WAIT_MS for each part: 0 or -1. */
+static int read_timed(int fd, void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int n = sys_poll(&p, 1, INLINE_WAIT_MS);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		ssize_t got = sys_read(fd, (char *)buf + done, len - done);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0)
+			return -1;
+		done += (size_t)got;
 	}
 	return 0;
 }
@@ -137,6 +175,15 @@ static int serve_one(struct w_req *rq, char *data)
 		return -ENOTTY;
 	if (rq->request == W_PROBE)
 		return 0;
+	if (rq->request == W_EVENTS) {
+		/* Their senders wait for that (memory.c). */
+		uint32_t n;
+		if (rq->argsize != sizeof(n) || rq->datalen)
+			return -EINVAL;
+		memcpy(&n, rq->arg, sizeof(n));
+		u_events_read(ctx, n);
+		return 0;
+	}
 	if (rq->argsize != _IOC_SIZE(rq->request))
 		return -EINVAL;
 	/* The kernel refuses UFFDIO_MOVE from any process but the owner
@@ -162,6 +209,73 @@ static int serve_one(struct w_req *rq, char *data)
 	return ret;
 }
 
+/* Read one request from c (readable), run it, reply: 0, or -1 when the
+ * connection ends (the client is gone, or sent what cannot be framed). */
+static int serve_request(struct client *c, char *data)
+{
+	struct w_req rq;
+	struct w_rep rp;
+
+	if (u_serve_inline ? read_timed(c->req_r, &rq, sizeof(rq)) :
+			     u_io_full(c->req_r, &rq, sizeof(rq), false))
+		return -1;
+	/* A request we cannot frame ends the connection. */
+	if (rq.magic != W_MAGIC || rq.argsize > W_ARG_MAX || rq.datalen > W_DATA_MAX)
+		return -1;
+	if (rq.datalen && (u_serve_inline ? read_timed(c->req_r, data, rq.datalen) :
+			   u_io_full(c->req_r, data, rq.datalen, false)))
+		return -1;
+	memset(&rp, 0, sizeof(rp));
+	/* The reply before the wake-ups: a woken thread may end this process
+	 * at once (exit), and the client must not take an ioctl that was
+	 * done for one that failed. */
+	struct u_wake_hold hold = { .n = 0 };
+	u_wake_held = &hold;
+	rp.ret = serve_one(&rq, data);
+	u_wake_held = NULL;
+	rp.argsize = rq.argsize;
+	memcpy(rp.arg, rq.arg, rq.argsize);
+	int err = u_io_full(c->rep_w, &rp, sizeof(rp), true);
+	u_wake_release(&hold);
+	return err;
+}
+
+/* The client has opened its ends (its first request is here): the owner's
+ * copies go, so that either side's exit is EOF on the other. */
+static void client_connected(struct client *c)
+{
+	close_fd(&c->req_w);
+	close_fd(&c->rep_r);
+	close_fd(&c->marker);
+}
+
+/* An inline client's epoll tag: U_CLIENT_TAG, its generation (so that an
+ * event of a closed client, still in the batch, cannot reach the slot's
+ * next client), slot, and which fd (1: the pidfd). */
+#define TAG_GEN(gen) (((gen) & 0xfffffu) << 7)
+static uint32_t client_tag(const struct client *c, unsigned which)
+{
+	return U_CLIENT_TAG | TAG_GEN(c->gen) | (uint32_t)(c - clients) << 1 | which;
+}
+
+void u_serve_client(uint32_t tag)
+{
+	struct client *c = &clients[(tag >> 1) & (MAX_CLIENTS - 1)];
+
+	if (!atomic_load(&c->used) || (tag & TAG_GEN(~0u)) != TAG_GEN(c->gen))
+		return;
+	if (tag & 1) {   /* the pidfd: the client exited */
+		client_close(c);
+		return;
+	}
+	if (c->req_w >= 0)
+		client_connected(c);
+	if (!inline_data)
+		inline_data = u_arena_alloc(W_DATA_MAX);
+	if (!inline_data || serve_request(c, inline_data))
+		client_close(c);
+}
+
 static void *serve_client(void *arg)
 {
 	struct client *c = arg;
@@ -181,39 +295,13 @@ static void *serve_client(void *arg)
 		;
 	if (!(p[0].revents & POLLIN))
 		goto out;
-	close_fd(&c->req_w);
-	close_fd(&c->rep_r);
-	close_fd(&c->marker);
+	client_connected(c);
 	data = u_arena_alloc(W_DATA_MAX);
 	if (!data)
 		goto out;
-	for (;;) {
-		struct w_req rq;
-		struct w_rep rp;
-		/* The next request often follows within a fault's round trip. */
-		if (u_wait_readable(c->req_r, U_CHAN_SPIN_NS) ||
-		    u_io_full(c->req_r, &rq, sizeof(rq), false))
-			break;
-		/* A request we cannot frame ends the connection. */
-		if (rq.magic != W_MAGIC || rq.argsize > W_ARG_MAX || rq.datalen > W_DATA_MAX)
-			break;
-		if (rq.datalen && u_io_full(c->req_r, data, rq.datalen, false))
-			break;
-		memset(&rp, 0, sizeof(rp));
-		/* The reply before the wake-ups: a woken thread may end this
-		 * process at once (exit), and the client must not take an
-		 * ioctl that was done for one that failed. */
-		struct u_wake_hold hold = { .n = 0 };
-		u_wake_held = &hold;
-		rp.ret = serve_one(&rq, data);
-		u_wake_held = NULL;
-		rp.argsize = rq.argsize;
-		memcpy(rp.arg, rq.arg, rq.argsize);
-		int err = u_io_full(c->rep_w, &rp, sizeof(rp), true);
-		u_wake_release(&hold);
-		if (err)
-			break;
-	}
+	/* The next request often follows within a fault's round trip. */
+	while (!u_wait_readable(c->req_r, U_CHAN_SPIN_NS) && !serve_request(c, data))
+		;
 out:
 	if (data)
 		u_arena_free(data, W_DATA_MAX);
@@ -253,6 +341,15 @@ static void start_client(const struct w_hello *h)
 	if (c->marker < 0)
 		goto fail;
 
+	if (u_serve_inline) {
+		c->gen++;
+		struct epoll_event req_ev = { .events = EPOLLIN, .data.u32 = client_tag(c, 0) };
+		struct epoll_event pid_ev = { .events = EPOLLIN, .data.u32 = client_tag(c, 1) };
+		if (epoll_ctl(srv_epoll, EPOLL_CTL_ADD, c->req_r, &req_ev) == 0 &&
+		    epoll_ctl(srv_epoll, EPOLL_CTL_ADD, c->pidfd, &pid_ev) == 0)
+			return;
+		goto fail;
+	}
 	pthread_t t;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
@@ -281,6 +378,8 @@ void u_serve_accept(void)
  * channels open after the parent died. */
 void u_serve_after_fork(void)
 {
+	u_serve_inline = false;
+	srv_epoll = -1;
 	close_fd(&srv_r);
 	close_fd(&srv_w);
 	close_fd(&srv_marker);

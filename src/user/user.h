@@ -43,7 +43,8 @@
 		    UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
 		    UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_MINOR_HUGETLBFS | UFFD_FEATURE_EXACT_ADDRESS | \
 		    UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_WP_UNPOPULATED | \
-		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE)
+		    UFFD_FEATURE_POISON | UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_MOVE | \
+		    UFFD_FEATURE_EVENT_FORK)
 
 /* The non-cooperative events, offered only where something sees the
  * program's munmap, mremap and madvise (the LD_PRELOAD shim sets
@@ -61,6 +62,7 @@ struct u_ctx {
 	dev_t dev;                /* identity of the program's end */
 	ino_t ino;
 	uint64_t features;        /* enabled by UFFDIO_API */
+	int flags;                /* uffd_open()'s O_CLOEXEC, O_NONBLOCK */
 	_Atomic int api_busy;     /* UFFDIO_API in progress (it may run once) */
 	_Atomic int senders;      /* threads inside u_ctx_send(): out stays open */
 	/* Non-cooperative events (memory.c): tickets handed out in pipe order,
@@ -76,6 +78,20 @@ struct u_ctx *u_ctx_of_fd(int fd);
 /* The live context whose pipe is (dev, ino), or NULL. */
 struct u_ctx *u_ctx_of_id(dev_t dev, ino_t ino);
 
+/* ---- UFFD_FEATURE_EVENT_FORK (forkev.c), from the pthread_atfork handlers ---- */
+void u_fork_prepare(void);
+/* In the child: take ctx over as the child's own context (1), or not (0:
+ * the child forgets it). */
+bool u_fork_child_adopt(struct u_ctx *ctx);
+/* In the child, at the end: tell the parent whether the adopted contexts
+ * are served (else it sends no event). */
+void u_fork_child_done(bool served);
+/* In the child: run fn as a bare task on the spare thread's storage and
+ * stack (once per fork).  0 or -1. */
+int u_fork_start_task(void (*fn)(void));
+/* In the parent: send the UFFD_EVENT_FORK messages. */
+void u_fork_parent(void);
+
 /* ---- serving our contexts to other processes (serve.c; wire.h) ---- */
 #define U_SERVE_TAG 0xfffffffu   /* the service pipe's tag in the monitor's epoll */
 /* Open the service pipe and watch it from epoll_fd: 0 or -errno. */
@@ -83,12 +99,22 @@ int u_serve_start(int epoll_fd, uint32_t tag);
 /* The service pipe is readable: start a thread per new client. */
 void u_serve_accept(void);
 void u_serve_after_fork(void);
+/* The monitor serves its clients itself (a forked child's, forkev.c): their
+ * fds are in its epoll under tags with the bit U_CLIENT_TAG (above every
+ * context's and U_SERVE_TAG); u_serve_client() handles such an event. */
+extern bool u_serve_inline;
+#define U_CLIENT_TAG 0x10000000u
+void u_serve_client(uint32_t tag);
 /* Wait until fd is readable (or hung up), polling it for spin_ns first
  * with the CPU yielded between looks: 0, or -1 with errno. */
 #define U_CHAN_SPIN_NS 50000   /* as long as a faulting thread polls (wait.c) */
 int u_wait_readable(int fd, long spin_ns);
 /* read(2) (wr false) or write(2) all of len bytes: 0, or -1 (errno; EOF). */
 int u_io_full(int fd, void *buf, size_t len, bool wr);
+/* A reader here read n event messages from fd, another process's context
+ * (the shim's read counts them): tell the owner, whose senders wait for
+ * that (remote.c). */
+void u_remote_events_read(int fd, unsigned n);
 /* Run a userfaultfd ioctl on ctx (arg in this process): 0/positive or
  * -errno.  Async-signal-safe. */
 int u_ctx_ioctl(struct u_ctx *ctx, unsigned long request, void *arg);
@@ -306,13 +332,11 @@ void u_pcache_forget(uintptr_t start, uintptr_t end, uintptr_t touching_start,
 /* Is (dev, ino) an area's file?  (maps.c: such a mapping is anonymous.) */
 bool u_pcache_file(dev_t dev, ino_t ino);
 void u_pcache_after_fork(void);
-/* fork(): areas are made anonymous before (the registry stays locked until
- * the fork is done), so that the child shares no page cache. */
+/* fork(): areas are made anonymous before, and none is made until the
+ * fork is done, so that the child shares no page cache. */
 void u_pcache_before_fork(void);
 void u_pcache_fork_done(void);
 
-/* Tear down a context whose last fd was closed. */
-void u_ctx_release(struct u_ctx *ctx);
 /* Release now the contexts whose last fd is closed (the monitor thread does
  * it too, a moment later): a close(2) is then visible at once to REGISTER. */
 void u_ctx_reap(void);
@@ -343,6 +367,10 @@ void u_mem_drop_end(uintptr_t start, uintptr_t end, int advice, int ret);
 void u_mem_remap_begin(uintptr_t old, size_t old_len, struct u_mem_note *note);
 void u_mem_remap_end(const struct u_mem_note *note, uintptr_t old, size_t old_len,
 		     uintptr_t new_addr, size_t new_len);
+/* Send a non-cooperative event to context c and wait until a reader has
+ * read it (counted by the shim's read) or the context is gone.  0, or -1
+ * when it could not be sent. */
+int u_event_send(int c, const struct uffd_msg *msg);
 /* The shim's read saw n event messages on ctx: their senders may go on. */
 void u_events_read(struct u_ctx *ctx, unsigned n);
 

@@ -35,6 +35,7 @@
 #define W_ARG_MAX   64                 /* the largest uffdio_* argument */
 #define W_DATA_MAX  (256 * 1024)       /* UFFDIO_COPY source bytes per request */
 #define W_PROBE     0ul                /* request: is (dev, ino) one of yours? */
+#define W_EVENTS    1ul                /* request: I read arg (uint32_t) events of it */
 #define W_SRV_NAME  "libuffd-srv:"
 #define W_CLI_NAME  "libuffd-cli:"
 
