@@ -2,11 +2,11 @@
 /*
  * Prefetch hits (uffd_region_prefetch_hits): of the pages a workload touched,
  * those the prefetch installed before any fault asked for them.  One prefetch
- * thread fetches two batches of 64 pages; the source holds the second batch
- * back until the test lets it go.  Touched: 32 pages of the first batch
+ * thread fetches 64 pages (in growing batches), then a batch of 64 that the
+ * source holds back until the test lets it go.  Touched: 32 of the first 64
  * (installed: hits), a page off the list (a fault: no hit), a page of the
- * second batch while it is in flight (the fault waits for the prefetch:
- * installed by it, but no hit), and one of the second batch once it is in (a
+ * held batch while it is in flight (the fault waits for the prefetch:
+ * installed by it, but no hit), and one of the held batch once it is in (a
  * hit).  A region with no prefetch has no hits.
  */
 #include <pthread.h>

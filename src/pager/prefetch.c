@@ -24,6 +24,8 @@
 #include "pager.h"
 
 #define PF_BATCH 64               /* pages claimed and read at once per thread */
+#define PF_FIRST 4                /* the first claims are smaller (4, 4, 8, 16, 32):
+				   * the workload's first pages come sooner */
 #define PF_MAX_THREADS 16
 
 #define MARK_PREFETCHED 1         /* installed by the prefetch */
@@ -186,10 +188,14 @@ static void *prefetch_main(void *arg)
 	char *buf = malloc(PF_BATCH * r->pager->psize);
 
 	while (buf && !atomic_load(&ws->stop)) {
-		size_t from = atomic_fetch_add(&ws->next, PF_BATCH);
+		size_t from = atomic_load(&ws->next), n;
+		do {
+			n = from >= PF_BATCH ? PF_BATCH : from < PF_FIRST ? PF_FIRST : from;
+		} while (from < ws->nlist &&
+			 !atomic_compare_exchange_weak(&ws->next, &from, from + n));
 		if (from >= ws->nlist)
 			break;
-		size_t to = from + PF_BATCH < ws->nlist ? from + PF_BATCH : ws->nlist;
+		size_t to = from + n < ws->nlist ? from + n : ws->nlist;
 		prefetch_batch(r, buf, from, to);
 	}
 	free(buf);

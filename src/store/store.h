@@ -47,6 +47,10 @@ STORE_HIDDEN int store_id_valid(const char *s);
 
 /* CRC-32C (Castagnoli) of buf, continuing from crc (0 to start). */
 STORE_HIDDEN uint32_t store_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The same by tables alone (what store_crc32c uses without SSE 4.2). */
+STORE_HIDDEN uint32_t store_crc32c_table(uint32_t crc, const void *buf, size_t len);
+/* Benchmarks: make store_crc32c use the tables (on) or choose again (0). */
+STORE_HIDDEN void store_crc32c_use_table(int on);
 
 /* An image's header: what uffd:ID:hdr holds. */
 struct store_header {
