@@ -10,7 +10,9 @@
  * the protected page freely, and the writer then lands over that.  A page in
  * the page cache but not yet mapped here is protected too (the kernel keeps a
  * marker): its first write faults with WP.  Registered MISSING|WP, COPY with
- * UFFDIO_COPY_MODE_WP fills a hole write-protected.
+ * UFFDIO_COPY_MODE_WP fills a hole write-protected; a page filled through
+ * the other mapping and protected before this one touched it stays
+ * protected after a read here (its first write faults with WP).
  */
 #include "acc.h"
 #include "oracle.h"
@@ -140,12 +142,12 @@ static void wp_only(void)
 static void missing_wp(void)
 {
 	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
-	int mfd = orc_memfd(2 * t_page);
-	char *alias = orc_mmap(2 * t_page, PROT_READ | PROT_WRITE, MAP_SHARED, mfd);
-	char *sh = orc_mmap(2 * t_page, PROT_READ | PROT_WRITE, MAP_SHARED, mfd);
+	int mfd = orc_memfd(3 * t_page);
+	char *alias = orc_mmap(3 * t_page, PROT_READ | PROT_WRITE, MAP_SHARED, mfd);
+	char *sh = orc_mmap(3 * t_page, PROT_READ | PROT_WRITE, MAP_SHARED, mfd);
 	char *src = t_map(t_page);
 
-	t_register(fd, sh, 2 * t_page, UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
+	t_register(fd, sh, 3 * t_page, UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
 	t_fill(src, t_page, 80);
 	struct uffdio_copy c = { .dst = (uintptr_t)sh, .src = (uintptr_t)src, .len = t_page,
 				 .mode = UFFDIO_COPY_MODE_WP };
@@ -178,9 +180,25 @@ static void missing_wp(void)
 	T_OBS("missing|wp: hole filled and written: 0x%x; nothing queued %d",
 	      (unsigned char)alias[t_page + 2], orc_nothing_queued(fd));
 
+	/* Page 2, filled through the other mapping after REGISTER and
+	 * protected before this mapping touched it: read first (no fault),
+	 * then a write faults with WP (the read did not lift the protection). */
+	t_fill(alias + 2 * t_page, t_page, 81);
+	protect(fd, sh + 2 * t_page, 1, 1);
+	acc_start(&t, sh + 2 * t_page + 3, 0, 0);
+	acc_join(&t);
+	T_OBS("missing|wp: page 2 filled elsewhere reads %s; nothing queued %d",
+	      t_check(sh + 2 * t_page, t_page, 81) ? "its data" : "changed",
+	      orc_nothing_queued(fd));
+	acc_start(&t, sh + 2 * t_page + 4, 1, 0x68);
+	wp_msg(fd, &msg, "missing|wp: write of page 2 after the read", sh, 2);
+	protect(fd, sh + 2 * t_page, 1, 0);
+	acc_join(&t);
+	T_OBS("missing|wp: page 2 written: 0x%x", (unsigned char)alias[2 * t_page + 4]);
+
 	close(fd);
-	munmap(sh, 2 * t_page);
-	munmap(alias, 2 * t_page);
+	munmap(sh, 3 * t_page);
+	munmap(alias, 3 * t_page);
 	munmap(src, t_page);
 	close(mfd);
 }

@@ -308,12 +308,15 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		 * cannot go on either: SIGBUS, as for a fault the kernel
 		 * cannot serve, rather than faulting forever. */
 		u_trap_change_begin();
-		const int lifted = u_trap_protect(&r, page, r.psize, false);
-		if (!lifted)
-			atomic_fetch_and(state, (uint8_t)~U_PG_WP);
+		const uint8_t old = atomic_fetch_and(state, (uint8_t)~U_PG_WP);
+		const int err = u_trap_protect(&r, page, r.psize, false);
+		if (err && (old & U_PG_WP))
+			atomic_fetch_or(state, U_PG_WP);
+		else if (!err)
+			u_wp_settle(&r, page, 1, false);
 		u_trap_change_end();
 		u_range_leave();
-		if (lifted)
+		if (err)
 			u_raise_sigbus((void *)addr, BUS_ADRERR, uc);
 		goto retry;
 	}

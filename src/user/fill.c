@@ -47,8 +47,10 @@ void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 				continue;
 			/* A page that is there needs no trap (unless it is a
 			 * MINOR page, whose trap makes its minor fault). */
-			if (shmem && armed && cached == U_PG_PRESENT)
-				u_trap_disarm(r, at + i * r->psize, r->psize);
+			if (shmem && armed && cached == U_PG_PRESENT &&
+			    !u_trap_disarm(r, at + i * r->psize, r->psize) &&
+			    (r->mode & UFFDIO_REGISTER_MODE_WP))
+				u_wp_settle(r, at + i * r->psize, 1, false);
 		}
 		done += k;
 	}
@@ -134,8 +136,11 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			*err = got;
 			break;
 		}
-		if (op != OP_POISON)
+		if (op != OP_POISON) {
 			set_run(r, i, (size_t)got, U_PG_PRESENT, wp);
+			if (r->mode & UFFDIO_REGISTER_MODE_WP)
+				u_wp_settle(r, at, (size_t)got, wp);
+		}
 		set_run(r, i + got, k - got, from, false);
 		done += (int64_t)got * r->psize;
 		if ((size_t)got < k) {

@@ -67,6 +67,7 @@ struct area {
 };
 
 static struct area areas[MAX_AREAS];
+static _Atomic int forking;       /* between the fork hooks: no new area */
 static int mode = -1;             /* -1 undecided, 0 never, 1 under the shim, 2 always */
 
 static void decide(void)
@@ -210,7 +211,7 @@ int u_pcache_adopt(const struct u_range *r, const char *path)
 	const size_t len = r->end - r->start;
 	struct area *a = NULL;
 
-	if (!enabled() || !u_trap_guarded(r) || r->mem != U_MEM_ANON ||
+	if (!enabled() || atomic_load(&forking) || !u_trap_guarded(r) || r->mem != U_MEM_ANON ||
 	    r->mode != UFFDIO_REGISTER_MODE_MISSING || !(r->prot & PROT_WRITE) ||
 	    path[0])   /* [heap], [stack] and named memory stay as they are */
 		return -EINVAL;
@@ -438,6 +439,7 @@ void u_pcache_forget(uintptr_t start, uintptr_t end, uintptr_t touching_start,
 
 void u_pcache_after_fork(void)
 {
+	atomic_store(&forking, 0);
 	for (int i = 0; i < MAX_AREAS; i++) {
 		if (atomic_load(&areas[i].state) != A_FREE)
 			sys_close(areas[i].fd);
@@ -457,11 +459,13 @@ bool u_pcache_overlaps(uintptr_t start, uintptr_t end)
 
 void u_pcache_before_fork(void)
 {
-	u_range_lock();
+	atomic_store(&forking, 1);
+	u_range_lock();   /* a REGISTER making an area is done with it */
 	u_pcache_release(0, UINTPTR_MAX);
+	u_range_unlock();
 }
 
 void u_pcache_fork_done(void)
 {
-	u_range_unlock();
+	atomic_store(&forking, 0);
 }

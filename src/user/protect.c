@@ -39,10 +39,13 @@ static size_t apply(const struct u_range *r, uintptr_t at, size_t n, bool wp, in
 	return n;
 }
 
-/* Set or clear U_PG_WP over a piece of a range, protecting runs.  A page's
- * bit changes only once its protection did: a failure (ENOMEM) leaves every
- * page as its state says, and a write to a page still protected still waits
- * as a WP fault. */
+/* Set or clear U_PG_WP over a piece of a range, protecting runs.  The bits
+ * change first, then the protection, then u_wp_settle() looks at the bits
+ * again: another call may have changed both meanwhile (see user.h).  A
+ * failure (ENOMEM) gives the pages not reached their bit back: every page is
+ * left as its state says, and a write to a page still protected still waits
+ * as a WP fault.  A page being filled (BUSY) is left to its fill, whose mode
+ * decides its protection. */
 static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 			 bool wp, bool unpopulated)
 {
@@ -59,7 +62,9 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 			bool take = false;
 			if (j < m) {
 				uint8_t old = atomic_load(&r->pages[first + k + j]);
-				if (wp)
+				if ((old & U_PG_STATE) == U_PG_BUSY)
+					take = false;
+				else if (wp)
 					take = unpopulated || (know ? vec[j] : (old & U_PG_STATE) != U_PG_MISSING);
 				else
 					take = old & U_PG_WP;
@@ -70,14 +75,25 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 			}
 			if (run) {
 				const size_t at = k + j - run;
-				size_t done = apply(r, s + at * r->psize, run, wp, &err);
-				for (size_t i = 0; i < done; i++) {
+				uint64_t changed[256 / 64] = { 0 };
+				for (size_t i = 0; i < run; i++) {
 					_Atomic uint8_t *st = &r->pages[first + at + i];
-					if (wp)
-						atomic_fetch_or(st, U_PG_WP);
-					else
-						atomic_fetch_and(st, (uint8_t)~U_PG_WP);
+					uint8_t old = wp ? atomic_fetch_or(st, U_PG_WP)
+							 : atomic_fetch_and(st, (uint8_t)~U_PG_WP);
+					if (!(old & U_PG_WP) == wp)
+						changed[i / 64] |= 1ull << (i % 64);
 				}
+				size_t done = apply(r, s + at * r->psize, run, wp, &err);
+				for (size_t i = done; i < run; i++) {
+					_Atomic uint8_t *st = &r->pages[first + at + i];
+					if (!(changed[i / 64] >> (i % 64) & 1))
+						continue;
+					if (wp)
+						atomic_fetch_and(st, (uint8_t)~U_PG_WP);
+					else
+						atomic_fetch_or(st, U_PG_WP);
+				}
+				u_wp_settle(r, s + at * r->psize, done, wp);
 				run = 0;
 				if (err)
 					break;

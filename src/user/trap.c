@@ -185,6 +185,11 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 			return sys_err();
 		if ((!use_guard || wp) && sys_mprotect((void *)addr, len, prot))
 			return sys_err();
+		/* Map the zero page, as the kernel's ZEROPAGE does: an empty
+		 * page table entry would read as missing to a later REGISTER
+		 * (filled twice) and to WRITEPROTECT (left unprotected). */
+		if (r->mem == U_MEM_ANON)
+			sys_madvise((void *)addr, len, MADV_POPULATE_READ);
 		return (int)(len / r->psize);
 	}
 	if (use_guard && !shared) {
@@ -229,6 +234,22 @@ int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp)
 	if (sys_mprotect((void *)addr, len, wp ? r->prot & ~PROT_WRITE : r->prot))
 		return sys_err();
 	return 0;
+}
+
+void u_wp_settle(const struct u_range *r, uintptr_t addr, size_t n, bool applied)
+{
+	const size_t first = (addr - r->start) / r->psize;
+
+	for (size_t i = 0; i < n; i++) {
+		for (bool prot_wp = applied;;) {
+			const uint8_t st = atomic_load(&r->pages[first + i]);
+			const bool wp = st & U_PG_WP;
+			if ((st & U_PG_STATE) != U_PG_PRESENT || wp == prot_wp ||
+			    u_trap_protect(r, addr + i * r->psize, r->psize, wp))
+				break;
+			prot_wp = wp;
+		}
+	}
 }
 
 /* Pages of a shmem file in the page cache: SEEK_DATA finds them. */

@@ -229,6 +229,17 @@ int u_pages_mapped(const struct u_range *r, uintptr_t addr, size_t len,
 		   unsigned char *vec);
 /* Apply write protection (or lift it) on [addr, addr+len). 0 or -errno. */
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp);
+/* A page's write protection follows its U_PG_WP bit, and threads may
+ * change both at once (a handler un-protecting a page while another thread
+ * protects it, a fill storing its page's state).  So each changes the bit
+ * first, then the protection, then calls this: for the n present pages at
+ * addr, to which it applied protection wp (applied), it protects again any
+ * page whose bit now says otherwise, until they agree.  Whoever changes a
+ * page's protection last has then seen the bit it leaves behind.  (The
+ * protection first and the bit after let two calls cross: a page left
+ * read-only with its bit clear, whose next write was taken for the
+ * program's own crash.) */
+void u_wp_settle(const struct u_range *r, uintptr_t addr, size_t n, bool applied);
 
 /* ---- waiting (wait.c) ---- */
 /* Send msg and block the calling thread until woken for page, or until ctx
