@@ -140,9 +140,12 @@ int u_pcache_fill(uintptr_t addr, const void *src, size_t len)
 		done = 0;
 	}
 	/* Mapped at once, as the kernel's COPY maps the page (the access
-	 * that follows would map it anyway). */
-	if (done && src != u_zero_page)
-		sys_madvise((void *)addr, done, MADV_POPULATE_WRITE);
+	 * that follows would map it anyway) and its ZEROPAGE the zero page:
+	 * an empty page table entry would read as missing to a later
+	 * REGISTER (pagemap), and the page be filled twice. */
+	if (done)
+		sys_madvise((void *)addr, done,
+			    src == u_zero_page ? MADV_POPULATE_READ : MADV_POPULATE_WRITE);
 	atomic_fetch_sub(&a->fillers, 1);
 	return done ? (int)(done / (size_t)u_page) : err;
 }
