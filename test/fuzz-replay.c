@@ -4,7 +4,9 @@
  * test/lib/fuzz.h).  Every input that ever found a difference stays in the
  * corpus.  FUZZ_RANDOM=N also runs N random programs (FUZZ_SEED picks
  * them) and saves each that differs into the corpus as found-<seed>-<i>:
- * a fuzzer without libFuzzer (make fuzz builds the libFuzzer one).
+ * a fuzzer without libFuzzer (make fuzz builds the libFuzzer one);
+ * FUZZ_LAST=path keeps the program running now there (one that crashes
+ * the process is found there).
  * Not a T_MAIN scenario: it runs both backends itself and prints one line.
  */
 #include <dirent.h>
@@ -57,6 +59,7 @@ static int random_runs(const char *dir, long runs, unsigned long long seed)
 {
 	int bad = 0;
 	unsigned long long s = seed;
+	const char *last = getenv("FUZZ_LAST");
 
 	for (long i = 0; i < runs; i++) {
 		unsigned char buf[256];
@@ -65,6 +68,14 @@ static int random_runs(const char *dir, long runs, unsigned long long seed)
 		for (size_t j = 0; j < len; j++) {
 			s = s * 6364136223846793005ULL + 1442695040888963407ULL;
 			buf[j] = (unsigned char)(s >> 56);
+		}
+		/* A program that crashes the process is left behind there. */
+		if (last) {
+			FILE *f = fopen(last, "wb");
+			if (f) {
+				fwrite(buf, 1, len, f);
+				fclose(f);
+			}
 		}
 		if (fuzz_compare(buf, len) != 1)
 			continue;

@@ -174,6 +174,22 @@ static void release(struct u_ctx *ctx)
 	pthread_mutex_unlock(&ctx_lock);
 }
 
+bool u_ctx_closed(int i)
+{
+	struct u_ctx *c = &u_ctxs[i];
+	bool closed = true;
+
+	/* Counted as a sender: a release in progress closes out only after. */
+	atomic_fetch_add(&c->senders, 1);
+	int s = atomic_load(&c->state);
+	if (s == U_CTX_OPEN || s == U_CTX_READY) {
+		struct pollfd p = { .fd = c->out, .events = 0 };
+		closed = sys_poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+	}
+	atomic_fetch_sub(&c->senders, 1);
+	return closed;
+}
+
 void u_ctx_reap(void)
 {
 	bool gone[U_MAX_CTX] = { false };
@@ -323,6 +339,7 @@ static void child_after_fork(void)
 				bucket_set(&u_ctxs[i], false);
 				forget(i);
 			}
+	u_range_drop_shared_poison();
 	u_fork_child_done(served);
 }
 

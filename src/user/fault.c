@@ -274,10 +274,18 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		if (!(r.mode & UFFDIO_REGISTER_MODE_MISSING) &&
 		    (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
 			/* A hole in a MINOR-only range is no userfault: the
-			 * access allocates it, as without userfaultfd. */
-			uint8_t old = U_PG_MISSING;
-			if (atomic_compare_exchange_strong(state, &old, U_PG_PRESENT))
+			 * access allocates it, as without userfaultfd.  Still
+			 * write-protected if it was (WP_UNPOPULATED): without
+			 * the bit kept, the CAS failed at every try and the
+			 * access faulted forever (found by the fuzzer). */
+			uint8_t old = atomic_load(state);
+			if ((old & U_PG_STATE) == U_PG_MISSING &&
+			    atomic_compare_exchange_strong(state, &old,
+					(uint8_t)((old & ~U_PG_STATE) | U_PG_PRESENT))) {
 				u_trap_disarm(&r, page, r.psize);
+				if (old & U_PG_WP)
+					u_trap_protect(&r, page, r.psize, true);
+			}
 		}
 		u_trap_change_end();
 	}

@@ -60,13 +60,13 @@ void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
  * poisoned page, which COPY replaces) -> BUSY.  Returns how many; stops at
  * the first that cannot be claimed. */
 static size_t claim_run(const struct u_range *r, size_t i, size_t n, uint8_t from,
-			bool or_poison)
+			bool or_poison, uint8_t *was)
 {
 	size_t k = 0;
 
 	for (; k < n; k++) {
 		_Atomic uint8_t *st = &r->pages[i + k];
-		uint8_t old = atomic_load(st);
+		uint8_t old = was[k] = atomic_load(st);
 		if ((old & U_PG_STATE) != from &&
 		    !(or_poison && (old & U_PG_STATE) == U_PG_POISON))
 			break;
@@ -85,6 +85,40 @@ static void set_run(const struct u_range *r, size_t i, size_t n, uint8_t to, boo
 	}
 }
 
+/* Can the kernel's copy_from_user() read a page's worth of src? */
+static bool src_readable(const char *src, size_t len)
+{
+	char byte;
+
+	for (uintptr_t a = (uintptr_t)src; a < (uintptr_t)src + len;
+	     a = (a | (uintptr_t)(u_page - 1)) + 1)
+		if (u_guarded_copy(&byte, (const void *)a, 1))
+			return false;
+	return true;
+}
+
+/* Give n claimed pages from page i on back as they were (states was[]): a
+ * fill that failed leaves them absent, poisoned, protected, trapped or not,
+ * as before.  u_trap_fill() traps the pages it did not write; in a range
+ * without MISSING or MINOR traps (WP alone) an absent page was not trapped,
+ * and it may have been write-protected. */
+static void unclaim(const struct u_range *r, size_t i, size_t n, const uint8_t *was,
+		    bool filled)
+{
+	const bool armed = r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR);
+
+	for (size_t k = 0; k < n; k++) {
+		const uintptr_t at = r->start + (i + k) * r->psize;
+		if (filled && !armed && (was[k] & U_PG_STATE) != U_PG_POISON &&
+		    u_trap_guarded(r)) {
+			u_trap_disarm(r, at, r->psize);
+			if (was[k] & U_PG_WP)
+				u_trap_protect(r, at, r->psize, true);
+		}
+		atomic_store(&r->pages[i + k], was[k]);
+	}
+}
+
 /* Fill [dst, dst+len) within one range; returns the bytes done, and sets
  * *err when it stopped short. */
 static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *src,
@@ -93,25 +127,42 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 	const size_t first = (dst - r->start) / r->psize, n = len / r->psize;
 	const uint8_t from = op == OP_CONTINUE ? U_PG_CACHED : U_PG_MISSING;
 	int64_t done = 0;
+	uint8_t was[256];
 
 	u_refresh_state(r, dst, n);
 	while ((size_t)done < len) {
 		size_t i = first + (size_t)done / r->psize;
 		size_t left = n - (size_t)done / r->psize;
-		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, op == OP_COPY);
+		/* COPY replaces a poison marker, and so does ZEROPAGE on a
+		 * shared shmem mapping (shmem_mfill_atomic_pte(); anonymous
+		 * and private mappings' zero page needs a none pte). */
+		const bool over_poison = op == OP_COPY ||
+					 (op == OP_ZEROPAGE && r->mem == U_MEM_SHMEM);
+		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, over_poison, was);
 		if (!k) {
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
 			/* CONTINUE needs the page in the page cache. */
 			*err = op == OP_CONTINUE && st == U_PG_MISSING ? -EFAULT : -EEXIST;
+			/* The kernel reads COPY's source before it finds the
+			 * page there (but for hugetlb, which looks first). */
+			if (op == OP_COPY && !u_hugetlb(r) &&
+			    !src_readable(src + done, r->psize))
+				*err = -EFAULT;
 			break;
 		}
 		uintptr_t at = dst + (uintptr_t)done;
 		int got;
 		switch (op) {
 		case OP_POISON:
-			/* The trap stays armed; the fault path raises SIGBUS. */
-			set_run(r, i, k, U_PG_POISON, false);
-			got = (int)k;
+			/* The trap stays armed (a range without MISSING or
+			 * MINOR traps, WP alone, gets one); the fault path
+			 * raises SIGBUS. */
+			got = r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR)
+			      ? 0 : u_trap_arm(r, at, k * r->psize);
+			if (!got) {
+				set_run(r, i, k, U_PG_POISON, false);
+				got = (int)k;
+			}
 			break;
 		case OP_CONTINUE:
 			got = u_trap_disarm(r, at, k * r->psize);
@@ -122,7 +173,8 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			break;
 		case OP_ZEROPAGE:
 			if (r->mem == U_MEM_SHMEM && k * r->psize > U_ZERO_LEN) {
-				set_run(r, i + U_ZERO_LEN / r->psize, k - U_ZERO_LEN / r->psize, from, false);
+				unclaim(r, i + U_ZERO_LEN / r->psize, k - U_ZERO_LEN / r->psize,
+					was + U_ZERO_LEN / r->psize, false);
 				k = U_ZERO_LEN / r->psize;
 			}
 			got = u_trap_fill(r, at, u_zero_page, k * r->psize, false);
@@ -132,7 +184,7 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			break;
 		}
 		if (got < 0) {
-			set_run(r, i, k, from, false);
+			unclaim(r, i, k, was, op == OP_COPY || op == OP_ZEROPAGE);
 			*err = got;
 			break;
 		}
@@ -141,7 +193,7 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			if (r->mode & UFFDIO_REGISTER_MODE_WP)
 				u_wp_settle(r, at, (size_t)got, wp);
 		}
-		set_run(r, i + got, k - got, from, false);
+		unclaim(r, i + got, k - got, was + got, op == OP_COPY || op == OP_ZEROPAGE);
 		done += (int64_t)got * r->psize;
 		if ((size_t)got < k) {
 			*err = -EFAULT;
@@ -161,19 +213,20 @@ static bool merged(const struct u_range *a, const struct u_range *b)
 
 /* The range holding dst, if [dst, dst+len) lies in one (kernel) mapping
  * registered with a userfaultfd: 0, or -ENOENT. */
-static int dst_range(uintptr_t dst, size_t len, struct u_range *r)
+static int dst_range(int self, uintptr_t dst, size_t len, struct u_range *r)
 {
 	struct u_range cur, next;
 
-	if (!u_range_find(dst, r) || r->ctx < 0)
+	if (!u_range_find_reg(dst, r, self))
 		return -ENOENT;
 	for (cur = *r; dst + len > cur.end; cur = next)
-		if (!u_range_find(cur.end, &next) || !merged(&cur, &next))
+		if (!u_range_find_reg(cur.end, &next, self) || !merged(&cur, &next))
 			return -ENOENT;
 	return 0;
 }
 
-static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, bool wp)
+static int64_t mfill(int self, uintptr_t dst, const char *src, size_t len, enum op op,
+		     bool wp)
 {
 	struct u_range r;
 	int64_t done = 0;
@@ -181,7 +234,7 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 
 	u_range_enter();
 	u_filling++;
-	err = dst_range(dst, len, &r);
+	err = dst_range(self, dst, len, &r);
 	if (!err && op == OP_CONTINUE && r.mem == U_MEM_ANON)
 		err = -EINVAL;
 	if (!err && wp && !(r.mode & UFFDIO_REGISTER_MODE_WP))
@@ -192,7 +245,7 @@ static int64_t mfill(uintptr_t dst, const char *src, size_t len, enum op op, boo
 		err = -EINVAL;
 	while (!err && (size_t)done < len) {
 		uintptr_t at = dst + (uintptr_t)done;
-		if (at >= r.end && !u_range_find(at, &r)) {
+		if (at >= r.end && !u_range_find_reg(at, &r, self)) {
 			err = -ENOENT;
 			break;
 		}
@@ -232,8 +285,8 @@ int u_copy(struct u_ctx *ctx, struct uffdio_copy *a, int64_t *result)
 
 	if (err)
 		return err;
-	int64_t ret = mfill(a->dst, (const char *)(uintptr_t)a->src, a->len, OP_COPY,
-			    a->mode & UFFDIO_COPY_MODE_WP);
+	int64_t ret = mfill(u_ctx_index(ctx), a->dst, (const char *)(uintptr_t)a->src,
+			    a->len, OP_COPY, a->mode & UFFDIO_COPY_MODE_WP);
 	return u_fill_finish(u_ctx_index(ctx), a->dst, a->len, ret,
 		      !(a->mode & UFFDIO_COPY_MODE_DONTWAKE), result);
 }
@@ -250,7 +303,7 @@ static int range_fill(struct u_ctx *ctx, const struct uffdio_range *range, uint6
 		err = -EINVAL;
 	if (err)
 		return err;
-	int64_t ret = mfill(range->start, NULL, range->len, op, mode & wp);
+	int64_t ret = mfill(u_ctx_index(ctx), range->start, NULL, range->len, op, mode & wp);
 	return u_fill_finish(u_ctx_index(ctx), range->start, range->len, ret,
 			     !(mode & dontwake), result);
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,103 @@ static int bounds_now(uintptr_t addr, uintptr_t *start, uintptr_t *end)
 	}
 	fclose(f);
 	return ret;
+}
+
+/* A hex number at *p, advancing *p past it. */
+static uintptr_t hex(const char **p, const char *end)
+{
+	uintptr_t v = 0;
+
+	for (; *p < end; (*p)++) {
+		char c = **p;
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			break;
+		v = v << 4 | (uintptr_t)d;
+	}
+	return v;
+}
+
+/* Does [s, e), libuffd's own memory left out, meet [start, end)? */
+static bool meets(uintptr_t s, uintptr_t e, uintptr_t start, uintptr_t end,
+		  uintptr_t alo, uintptr_t ahi)
+{
+	const uintptr_t below = e < alo ? e : alo, above = s > ahi ? s : ahi;
+
+	return (s < below && s < end && below > start) ||
+	       (above < e && above < end && e > start);
+}
+
+int u_maps_any(uintptr_t start, uintptr_t end)
+{
+	uintptr_t alo = 0, ahi = 0;
+
+	u_arena_span(&alo, &ahi);
+	int fd = sys_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	char buf[1024];
+	size_t have = 0;
+	int found = 0;
+	bool skip = false;   /* in the tail of a line longer than buf */
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = sys_read(fd, buf + have, sizeof(buf) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		/* Every whole line: "start-end ..." */
+		char *line = buf, *nl;
+		while (!found && (nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			const char *p = line;
+			if (skip) {
+				skip = false;
+				line = nl + 1;
+				continue;
+			}
+			uintptr_t s = hex(&p, nl);
+			p++;
+			uintptr_t e = hex(&p, nl);
+			found = meets(s, e, start, end, alo, ahi);
+			line = nl + 1;
+		}
+		if (found)
+			break;
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) && !skip) {
+			/* A line longer than buf: its start is parsed already
+			 * (start-end come first), skip the rest of it. */
+			const char *p = buf;
+			uintptr_t s = hex(&p, buf + have);
+			p++;
+			found = meets(s, hex(&p, buf + have), start, end, alo, ahi);
+			skip = true;
+		}
+		if (have == sizeof(buf))
+			have = 0;
+	}
+	sys_close(fd);
+	return found;
+}
+
+int u_maps_prot(uintptr_t addr)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	int prot = -1;
+
+	if (!f)
+		return -1;
+	while (prot < 0 && fgets(line, sizeof(line), f)) {
+		struct u_vma v;
+		if (parse_line(line, &v) == 0 && v.start <= addr && addr < v.end)
+			prot = v.prot;
+	}
+	fclose(f);
+	return prot;
 }
 
 int u_vma_open_file(const struct u_vma *v)

@@ -25,6 +25,12 @@ struct u_vma {
  * *out with u_vmas_free(*out, *capacity). */
 int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity);
 void u_vmas_free(struct u_vma *v, int capacity);
+/* Is anything mapped in [start, end)?  1 or 0, or -errno.  Reads the maps
+ * with system calls only: async-signal-safe. */
+int u_maps_any(uintptr_t start, uintptr_t end);
+/* The protection of the mapping holding addr as /proc/self/maps shows it
+ * (our PROT_NONE traps included), or -1 where nothing is mapped. */
+int u_maps_prot(uintptr_t addr);
 /* Whether the mapping could be made writable (the kernel's VM_MAYWRITE). */
 int u_vma_maywrite(const struct u_vma *v);
 /* An fd (O_RDWR) on the file a shared mapping maps, or -1. */

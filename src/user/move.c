@@ -92,6 +92,8 @@ static int64_t move_pages(int ctx, uintptr_t dst, uintptr_t src, size_t len, uin
 	for (; !err && (size_t)done < len; done += u_page) {
 		uintptr_t d = dst + (uintptr_t)done, s = src + (uintptr_t)done;
 		_Atomic uint8_t *st = &r.pages[(d - r.start) / u_page];
+		/* A page that came without us (no MISSING trap): present. */
+		u_refresh_state(&r, d, 1);
 		uint8_t old = atomic_load(st);
 		if ((old & U_PG_STATE) != U_PG_MISSING) {
 			err = -EEXIST;
@@ -133,6 +135,7 @@ int u_move(struct u_ctx *ctx, struct uffdio_move *a, int64_t *result)
 		err = -EINVAL;
 	if (err)
 		return err;
+	u_ctx_reap();   /* not signal-safe anyway: a closed uffd's ranges go */
 	u_range_enter();
 	u_filling++;
 	int64_t ret = move_pages(u_ctx_index(ctx), a->dst, a->src, a->len, a->mode);

@@ -9,18 +9,8 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "maps.h"
 #include "user.h"
-
-/* Is any part of [start, end) mapped? (mincore: ENOMEM where nothing is) */
-static bool any_mapped(uintptr_t start, uintptr_t end)
-{
-	unsigned char vec[1];
-
-	for (uintptr_t a = start; a < end; a += u_page)
-		if (!sys_mincore((void *)a, u_page, vec) || errno != ENOMEM)
-			return true;
-	return false;
-}
 
 /* Protect (or unprotect) n pages at at; returns how many from the first
  * got it.  mprotect may fail part way (ENOMEM at vm.max_map_count) having
@@ -123,13 +113,16 @@ int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *a)
 	u_range_enter();
 	for (uintptr_t at = start; at < end;) {
 		struct u_range r;
-		if (!u_range_find(at, &r)) {
-			/* Unregistered: a hole is skipped, a mapping is ENOENT. */
-			uintptr_t next = at + u_page;
-			while (next < end && !u_range_find(next, &r))
-				next += u_page;
-			if (any_mapped(at, next)) {
-				err = -ENOENT;
+		if (!u_range_find_reg(at, &r, u_ctx_index(ctx))) {
+			/* Unregistered up to the next registration: a hole is
+			 * skipped, a mapping is ENOENT.  (A range of a closed
+			 * context, or poison left behind, counts as neither.) */
+			uintptr_t next = u_range_next_start(at);
+			if (next > end)
+				next = end;
+			int any = u_maps_any(at, next);
+			if (any) {
+				err = any < 0 ? any : -ENOENT;
 				break;
 			}
 			at = next;

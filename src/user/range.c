@@ -115,6 +115,40 @@ int u_range_find(uintptr_t addr, struct u_range *out)
 	}
 }
 
+uintptr_t u_range_next_start(uintptr_t addr)
+{
+	for (;;) {
+		unsigned s = atomic_load(&seq);
+		if (s & 1) {
+			sched_yield();
+			continue;
+		}
+		/* The first range that starts above addr. */
+		int lo = 0, hi = atomic_load_explicit(&norder, memory_order_relaxed);
+		if (hi > U_MAX_RANGES)
+			hi = U_MAX_RANGES;
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+			int i = atomic_load_explicit(&order[mid], memory_order_relaxed);
+			if (LOAD(ranges[i].start) <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		uintptr_t next = UINTPTR_MAX;
+		if (lo < atomic_load_explicit(&norder, memory_order_relaxed) && lo < U_MAX_RANGES)
+			next = LOAD(ranges[atomic_load_explicit(&order[lo], memory_order_relaxed)].start);
+		if (atomic_load(&seq) == s)
+			return next;
+	}
+}
+
+int u_range_find_reg(uintptr_t addr, struct u_range *out, int self)
+{
+	return u_range_find(addr, out) && out->ctx >= 0 &&
+	       (out->ctx == self || !u_ctx_closed(out->ctx));
+}
+
 void u_range_lock(void)
 {
 	pthread_mutex_lock(&lock);
@@ -368,6 +402,20 @@ void u_range_drop_ctx(int ctx)
 		if (atomic_load(&live[i]) && ranges[i].ctx >= 0 &&
 		    (ctx < 0 || ranges[i].ctx == ctx))
 			drop(i);
+}
+
+void u_range_drop_shared_poison(void)
+{
+	int hw = atomic_load(&high_water);
+
+	for (int i = 0; i < hw; i++) {
+		if (!atomic_load(&live[i]) || ranges[i].ctx >= 0 ||
+		    (ranges[i].mem != U_MEM_SHMEM && ranges[i].mem != U_MEM_HUGETLB_SHARED))
+			continue;
+		struct u_range r = ranges[i];
+		drop(i);
+		u_trap_disarm(&r, r.start, r.end - r.start);
+	}
 }
 
 /* In a child after fork(): no other thread exists, whatever the copies say. */

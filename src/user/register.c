@@ -244,6 +244,23 @@ fail:
 	return err;
 }
 
+/* Poison left behind by an unregistration outlives the registration, not
+ * the mapping: forget the pages whose trap is gone (the program unmapped
+ * them, which libuffd does not see without the shim).  Before REGISTER
+ * freezes anything: a frozen page is not PROT_NONE either. */
+static void prune_orphans(void)
+{
+	for (int i = 0; i < U_MAX_RANGES; i++) {
+		struct u_range *r = u_range_at(i);
+		if (!r || r->ctx >= 0)
+			continue;
+		const struct u_range o = *r;   /* the slot may change below */
+		for (uintptr_t a = o.start; a < o.end; a += o.psize)
+			if (!u_trap_standing(&o, a))
+				u_range_remove_span(-1, a, a + o.psize);
+	}
+}
+
 int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 {
 	const uint64_t mode = arg->mode;
@@ -259,6 +276,7 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 
 	u_ctx_reap();
 	u_range_lock();
+	prune_orphans();
 	n = u_vmas_in(start, end, &vmas, &cap);
 	err = n < 0 ? n : n == 0 ? -EINVAL : 0;
 	/* hugetlb: the range starts and ends on huge page boundaries. */
@@ -316,6 +334,9 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 		return err;
 	const uintptr_t start = arg->start, end = start + arg->len;
 
+	/* A context closed a moment ago holds nothing any more (as for
+	 * REGISTER): its ranges must not look like another uffd's. */
+	u_ctx_reap();
 	u_range_lock();
 	n = u_vmas_in(start, end, &vmas, &cap);
 	err = n < 0 ? n : n == 0 ? -EINVAL : 0;

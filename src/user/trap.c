@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "maps.h"
 #include "user.h"
 
 #ifndef MADV_GUARD_INSTALL
@@ -31,6 +32,7 @@
 long u_page;
 const char u_zero_page[U_ZERO_LEN] __attribute__((aligned(65536)));
 static int use_guard;
+static int guard_in_pagemap;   /* pagemap shows guard markers (bit 58) */
 static _Atomic int mem_fd = -1;      /* /proc/self/mem */
 static _Atomic int pagemap_fd = -1;  /* /proc/self/pagemap */
 
@@ -49,6 +51,15 @@ void u_trap_init(void)
 	if (p == MAP_FAILED)
 		return;
 	use_guard = sys_madvise(p, u_page, MADV_GUARD_INSTALL) == 0;
+	if (use_guard) {
+		int fd = sys_open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		uint64_t e = 0;
+		guard_in_pagemap = fd >= 0 && sys_pread(fd, &e, sizeof(e),
+				(off_t)((uintptr_t)p / (uintptr_t)u_page * sizeof(e))) == sizeof(e) &&
+				((e >> 58) & 1);
+		if (fd >= 0)
+			sys_close(fd);
+	}
 	sys_munmap(p, u_page);
 }
 
@@ -297,6 +308,23 @@ static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
 		i += chunk;
 	}
 	return 0;
+}
+
+int u_trap_standing(const struct u_range *r, uintptr_t addr)
+{
+	if (!u_trap_guarded(r)) {
+		/* PROT_NONE, unless the mapping was replaced. */
+		int prot = u_maps_prot(addr);
+		return prot < 0 ? 0 : prot == PROT_NONE || r->prot == PROT_NONE;
+	}
+	if (!guard_in_pagemap)
+		return 1;   /* cannot tell (Linux 6.13): as it was */
+	int fd = proc_fd(&pagemap_fd, "/proc/self/pagemap", O_RDONLY);
+	uint64_t e;
+	if (fd < 0 || sys_pread(fd, &e, sizeof(e), (off_t)(addr / u_page * sizeof(e))) !=
+		      sizeof(e))
+		return 1;
+	return (e >> 58) & 1;
 }
 
 /* Huge pages mapped here: the first small page of each tells. */

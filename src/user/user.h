@@ -165,6 +165,13 @@ struct u_range {
  * Async-signal-safe; pin with u_range_enter()/u_range_leave() around use of
  * out->pages. */
 int u_range_find(uintptr_t addr, struct u_range *out);
+/* The start of the first range that starts above addr (UINTPTR_MAX: none).
+ * Async-signal-safe. */
+uintptr_t u_range_next_start(uintptr_t addr);
+/* The registration holding addr as an ioctl of context self sees it: a
+ * range of a context (not poison left behind) that is self or still open.
+ * 1 found, 0 not.  Async-signal-safe. */
+int u_range_find_reg(uintptr_t addr, struct u_range *out, int self);
 void u_range_enter(void);
 void u_range_leave(void);
 /* Changes whenever a range is added or removed. */
@@ -183,6 +190,9 @@ struct u_range *u_range_at(int i);
 /* All ranges of a context (ctx < 0: of every context): disarm, forget. */
 void u_range_drop_ctx(int ctx);
 void u_range_after_fork(void);
+/* In a fork child: poison left on shared memory goes (fork copies no page
+ * table entry of a shared mapping, so no poison marker either). */
+void u_range_drop_shared_poison(void);
 /* A fresh state array for npages pages (all U_PG_MISSING), owned by the
  * range added next with it; NULL on ENOMEM. */
 _Atomic uint8_t *u_pages_alloc(size_t npages);
@@ -227,6 +237,11 @@ bool u_trap_changing(unsigned *done);
  * present or swapped): vec[i] = 1/0.  0 or -errno. */
 int u_pages_mapped(const struct u_range *r, uintptr_t addr, size_t len,
 		   unsigned char *vec);
+/* Does the trap armed on page addr of r still stand?  A poisoned page's
+ * trap outlives its registration, not its mapping: once the program
+ * unmapped it (unseen without the shim) the page at addr is new memory.
+ * 1 yes (or cannot tell), 0 no.  Not signal-safe (may read the maps). */
+int u_trap_standing(const struct u_range *r, uintptr_t addr);
 /* Apply write protection (or lift it) on [addr, addr+len). 0 or -errno. */
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp);
 /* A page's write protection follows its U_PG_WP bit, and threads may
@@ -348,6 +363,10 @@ void u_pcache_after_fork(void);
 void u_pcache_before_fork(void);
 void u_pcache_fork_done(void);
 
+/* Is context i closed by the program (its last fd gone), released or not
+ * yet?  Until the monitor releases it its ranges are still in the
+ * registry; an ioctl of another context must not see them.  Signal-safe. */
+bool u_ctx_closed(int i);
 /* Release now the contexts whose last fd is closed (the monitor thread does
  * it too, a moment later): a close(2) is then visible at once to REGISTER. */
 void u_ctx_reap(void);

@@ -18,6 +18,7 @@
 
 #define PAGES   16
 #define MAXOPS  64
+#define PAD     (PAGES + 1)   /* pages of PROT_NONE around the regions */
 
 struct region {
 	char *base;
@@ -35,6 +36,8 @@ static struct {
 	struct region r[2];
 	char *src;        /* 4 pages of a pattern */
 	char *hole;       /* an address with nothing mapped */
+	char *span;       /* the reservation holding them all */
+	size_t span_len;
 } F;
 
 static uint8_t get8(void)
@@ -362,23 +365,38 @@ static int setup(enum uffd_backend backend)
 	ioctl_op("API", UFFDIO_API, &api);
 	emit(" features asked 0x%llx\n", (unsigned long long)features);
 
-	F.src = mmap(NULL, 4 * F.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	for (long i = 0; i < 4 * F.page; i++)
-		F.src[i] = (char)(i / F.page * 16 + i % 13 + 1);
+	/* One reservation holds everything, at fixed offsets, so that an
+	 * address past a region (up to PAGES pages past its end) names the
+	 * same memory on both backends: [pad][r1][r0][src][pad with the hole].
+	 * Placed by the kernel, the user backend's monitor thread stack (made
+	 * at its first open) moved the neighbours (found-1-83: REGISTER past
+	 * r0 reached libc's file mapping on one backend, that stack on the
+	 * other).  The pads are PROT_NONE anonymous memory; the last one
+	 * reaches PAGES pages past the hole. */
+	F.span_len = (size_t)(PAD + 2 * PAGES + 4 + 2 * PAD) * F.page;
+	F.span = mmap(NULL, F.span_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		      -1, 0);
+	if (F.span == MAP_FAILED)
+		abort();
 	F.r[0].len = F.r[1].len = PAGES * F.page;
-	F.r[0].mfd = -1;
-	F.r[0].base = mmap(NULL, F.r[0].len, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	F.r[1].base = F.span + PAD * F.page;
+	F.r[0].base = F.r[1].base + F.r[1].len;
+	F.src = F.r[0].base + F.r[0].len;
+	F.hole = F.src + (4 + PAD / 2) * F.page;
 	F.r[1].mfd = memfd_create("fuzz", MFD_CLOEXEC);
 	if (F.r[1].mfd < 0 || ftruncate(F.r[1].mfd, (off_t)F.r[1].len))
 		abort();
-	F.r[1].base = mmap(NULL, F.r[1].len, PROT_READ | PROT_WRITE,
-			   (pick & 0x8000) ? MAP_PRIVATE : MAP_SHARED, F.r[1].mfd, 0);
-	F.hole = mmap(NULL, F.page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (F.src == MAP_FAILED || F.r[0].base == MAP_FAILED || F.r[1].base == MAP_FAILED ||
-	    F.hole == MAP_FAILED)
+	F.r[0].mfd = -1;
+	if (mmap(F.src, 4 * F.page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ||
+	    mmap(F.r[0].base, F.r[0].len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ||
+	    mmap(F.r[1].base, F.r[1].len, PROT_READ | PROT_WRITE,
+		 ((pick & 0x8000) ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED, F.r[1].mfd, 0) == MAP_FAILED ||
+	    munmap(F.hole, F.page))
 		abort();
-	munmap(F.hole, F.page);
+	for (long i = 0; i < 4 * F.page; i++)
+		F.src[i] = (char)(i / F.page * 16 + i % 13 + 1);
 	/* Some pages hold data before anything is registered. */
 	uint16_t present = (uint16_t)(get8() | get8() << 8);
 	for (int i = 0; i < PAGES; i++)
@@ -412,10 +430,8 @@ static void teardown(void)
 	if (F.dupfd >= 0)
 		close(F.dupfd);
 	close(F.fd);
-	munmap(F.r[0].base, F.r[0].len);
-	munmap(F.r[1].base, F.r[1].len);
+	munmap(F.span, F.span_len);
 	close(F.r[1].mfd);
-	munmap(F.src, 4 * F.page);
 }
 
 int fuzz_run(const uint8_t *data, size_t len, enum uffd_backend backend, char *out, size_t cap)
