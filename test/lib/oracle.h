@@ -43,10 +43,11 @@ void orc_fault_msg(int fd, struct uffd_msg *msg, const char *what, char *base);
 
 /* Reserve n more huge pages (/proc/sys/vm/nr_hugepages), skipping the half
  * with the reason when that cannot be done; returns the huge page size and
- * the old count in *old, for orc_hugepages_release(), which gives them back
- * (and fails the half if it cannot). */
-long orc_hugepages_reserve(long n, long *old);
-void orc_hugepages_release(long old);
+ * what was reserved in *reserved, for orc_hugepages_release(), which gives
+ * as many back (and fails the half if it cannot).  Programs running at the
+ * same time each keep their own. */
+long orc_hugepages_reserve(long n, long *reserved);
+void orc_hugepages_release(long reserved);
 /* vm.max_map_count, or -1 where it cannot be read. */
 long orc_max_map_count(void);
 
