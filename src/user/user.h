@@ -209,7 +209,7 @@ void u_trap_init(void);
 void u_trap_after_fork(void);
 /* Open now the descriptors fills and lookups use (/proc/self/mem and
  * pagemap, kept open), so that no ioctl fails later for want of one
- * (RLIMIT_NOFILE): 0 or -errno. */
+ * (RLIMIT_NOFILE): 0, or -EMFILE/-ENFILE. */
 int u_trap_open_fds(void);
 /* Are r's traps guard markers (else PROT_NONE)? */
 bool u_trap_guarded(const struct u_range *r);
