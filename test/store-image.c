@@ -57,6 +57,20 @@ static void one_store(const char *name, const char *base, const struct t_server 
 	T_EXPECT_EQ(t_image_compare(url, out), 0);
 	close(out);
 
+	/* Page by page in order: each stored chunk fetched once, its other
+	 * pages read from the image's chunk cache. */
+	struct store_image *im = t_image_open(url);
+	unsigned char *pg = malloc(t_page);
+	long bad = 0;
+	for (uint64_t off = 0; off < size; off += t_page)
+		bad += store_image_read(im, off, pg, t_page) != 0;
+	T_OBS("%s: page by page: %ld failed, %lu chunks fetched, %lu from the cache", name, bad,
+	      (unsigned long)atomic_load(&im->chunks_fetched),
+	      (unsigned long)atomic_load(&im->cache_hits));
+	T_EXPECT_EQ(atomic_load(&im->chunks_fetched), 49 - 5);
+	store_image_close(im);
+	free(pg);
+
 	/* 49 chunks of 64 KiB; the 5 of zeros (pages 208-287, chunks 13-17) are
 	 * not stored; the rest of pages 200-299 shares chunks with data. */
 	long total = 0;

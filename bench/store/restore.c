@@ -7,10 +7,14 @@
  *   warm:   the same workload while uffd_region_prefetch() fetches the
  *           recorded set: faults, completion time, speed-up over cold.
  * Network bytes and requests are the store client's counters; prefetch hits
- * are uffd_region_prefetch_hits() of the workload's pages.  Reported, never
+ * are uffd_region_prefetch_hits() of the workload's pages; CPU: this
+ * process's and the store server's during the cold and warm workloads (the
+ * summary's CPU cold/warm: their sum, cold over warm, which a loaded machine
+ * moves less than the times).  Reported, never
  * asserted.  UFFD_BENCH_STORE_SIZE (default 1G) sets the image size,
  * UFFD_BENCH_STORE_CHUNK (default 16384) the chunk size,
- * UFFD_BENCH_PREFETCH_THREADS (default 4) the prefetch threads.
+ * UFFD_BENCH_PREFETCH_THREADS (default 4) the prefetch threads,
+ * UFFD_BENCH_URL_OPTS URL options of the restores (e.g. "?inflight=64").
  *   store-restore [-r REPS] [-b kernel|user] [-s file|redis|memcached] [-c table|auto]
  * runs every pick REPS times (the backends and sources alternating within a
  * repetition) and ends with a summary: best / median / worst of each figure.
@@ -42,18 +46,21 @@ static double now_ms(void)
 struct figures {
 	int n;
 	double full_mbs[MAXREP], full_fps[MAXREP], cold_ms[MAXREP], warm_ms[MAXREP],
-	       warm_pct[MAXREP], speedup[MAXREP], hits_pct[MAXREP];
+	       warm_pct[MAXREP], speedup[MAXREP], hits_pct[MAXREP], cpu_ratio[MAXREP];
 };
 
 static uint64_t npages;
-static pid_t server;              /* the store server of the source running, or 0 */
+static pid_t server = -1;         /* the store server of the source running, or -1 */
 
-/* CPU time (user + system) of process pid, or of this process when 0, in ms. */
+/* CPU time (user + system) of process pid, of this process when 0, none
+ * when -1, in ms. */
 static double cpu_ms(pid_t pid)
 {
 	char path[64], buf[1024];
 	unsigned long ut = 0, st = 0;
 
+	if (pid < 0)
+		return 0;
 	if (!pid) {
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
@@ -206,6 +213,7 @@ static void run(enum uffd_backend be, const char *what, const char *url, struct 
 	fig->warm_pct[k] = cold_faults ? 100.0 * warm_faults / cold_faults : 0;
 	fig->speedup[k] = cold / warm;
 	fig->hits_pct[k] = 100.0 * hits / nset;
+	fig->cpu_ratio[k] = (cold_cpu + cold_scpu) / (warm_cpu + warm_scpu);
 	fig->n++;
 	printf("%-6s %-10s warm: %7.0f ms %8llu faults (%.1f%% of cold), %.2fx faster, "
 	       "prefetched %llu pages (%zu hits, %llu late), net %llu MB in %llu requests, "
@@ -341,8 +349,13 @@ int main(int argc, char **argv)
 	       "workload %zu pages (1/8) in random order\n",
 	       (unsigned long long)(size >> 20), chunk >> 10, size / 1e6 / (tr / 1e3), size / 1e6 / (tm / 1e3), nset);
 	static const char *const names[3] = { "file", "redis", "memcached" };
-	const char *urls[3] = { path, rurl, murl };
-	const pid_t pids[3] = { 0, rs.pid, ms.pid };
+	/* UFFD_BENCH_URL_OPTS (e.g. "?inflight=64") is appended to the restores' URLs. */
+	const char *opts = getenv("UFFD_BENCH_URL_OPTS") ? getenv("UFFD_BENCH_URL_OPTS") : "";
+	char rread[256], mread[256];
+	snprintf(rread, sizeof(rread), "%s%s", rurl, opts);
+	snprintf(mread, sizeof(mread), "%s%s", murl, opts);
+	const char *urls[3] = { path, rread, mread };
+	const pid_t pids[3] = { -1, rs.pid, ms.pid };
 	static struct figures fig[2][3];
 	for (int rep = 0; rep < reps; rep++)
 		for (int b = 0; b < 2; b++)
@@ -352,19 +365,21 @@ int main(int argc, char **argv)
 					server = pids[s],
 					run(UFFD_BACKEND_KERNEL + b, names[s], urls[s], &fig[b][s]);
 	printf("\nsummary, best / median / worst of %d:\n%-6s %-10s %-26s %-26s %-26s %-26s "
-	       "%-26s %-26s %s\n", reps, "", "source", "full MB/s", "full faults/s", "cold ms",
-	       "warm ms", "warm faults % of cold", "warm speed-up", "prefetch hits %");
+	       "%-26s %-26s %-26s %s\n", reps, "", "source", "full MB/s", "full faults/s", "cold ms",
+	       "warm ms", "warm faults % of cold", "warm speed-up", "prefetch hits %",
+	       "CPU cold/warm");
 	for (int b = 0; b < 2; b++)
 		for (int s = 0; s < 3; s++) {
 			struct figures *f = &fig[b][s];
 			if (!f->n)
 				continue;
-			printf("%-6s %-10s %-26s %-26s %-26s %-26s %-26s %-26s %s\n",
+			printf("%-6s %-10s %-26s %-26s %-26s %-26s %-26s %-26s %-26s %s\n",
 			       uffd_backend_name(UFFD_BACKEND_KERNEL + b), names[s],
 			       spread(f->full_mbs, f->n, 1, "%.0f"), spread(f->full_fps, f->n, 1, "%.0f"),
 			       spread(f->cold_ms, f->n, 0, "%.0f"), spread(f->warm_ms, f->n, 0, "%.0f"),
 			       spread(f->warm_pct, f->n, 0, "%.1f"), spread(f->speedup, f->n, 1, "%.2fx"),
-			       spread(f->hits_pct, f->n, 1, "%.1f"));
+			       spread(f->hits_pct, f->n, 1, "%.1f"),
+			       spread(f->cpu_ratio, f->n, 1, "%.2fx"));
 		}
 	t_server_stop(&rs);
 	t_server_stop(&ms);

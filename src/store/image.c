@@ -140,20 +140,22 @@ static int cache_get(struct store_image *im, uint64_t i, unsigned char *dst)
 	return hit;
 }
 
-static void cache_put(struct store_image *im, uint64_t i, const unsigned char *src)
+/* Keep chunk i, fetched into *buf (im->h.chunk bytes, malloc'd): the slot
+ * takes the buffer and hands back the one it held (or NULL), so no chunk is
+ * copied into the cache. */
+static void cache_take(struct store_image *im, uint64_t i, unsigned char **buf)
 {
 	if (!im->ncache)
 		return;
 	struct store_cache_slot *s = &im->cache[i % im->ncache];
+	unsigned char *old;
 
 	pthread_mutex_lock(&s->lock);
-	if (!s->data)
-		s->data = malloc(im->h.chunk);
-	if (s->data) {
-		memcpy(s->data, src, store_chunk_len(&im->h, i));
-		s->idx = i;
-	}
+	old = s->data;
+	s->data = *buf;
+	s->idx = i;
 	pthread_mutex_unlock(&s->lock);
+	*buf = old;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -178,7 +180,8 @@ static size_t find(const uint64_t *u, size_t n, uint64_t i)
 }
 
 /* Fetch the chunks u[k] with state[k] == 1 into bufs, check them; a bad one
- * gets state -1.  Keys are built in one array. */
+ * gets state -1 (a good one keeps 1, and its buffer goes to the cache once
+ * the batch is copied out).  Keys are built in one array. */
 static int fetch(struct store_image *im, const uint64_t *u, size_t nu, unsigned char **bufs,
 		 signed char *state)
 {
@@ -220,10 +223,8 @@ static int fetch(struct store_image *im, const uint64_t *u, size_t nu, unsigned 
 				i, it[j].len, want);
 		else if (store_crc32c(0, bufs[k], want) != im->h.sums[i])
 			set_why(im, "image '%s': chunk %" PRIu64 " fails its checksum", im->id, i);
-		else {
-			cache_put(im, i, bufs[k]);
-			continue;
-		}
+		else
+			continue;         /* good: cached once copied out */
 		atomic_fetch_add(&im->bad_chunks, 1);
 		state[k] = -1;
 	}
@@ -311,6 +312,9 @@ int store_image_read_batch(struct store_image *im, struct store_req *r, size_t n
 		if (!r[q].result && off < end)
 			memset(dst, 0, end - off);
 	}
+	for (size_t k = 0; k < nu; k++)
+		if (state[k] == 1)
+			cache_take(im, u[k], &bufs[k]);
 	ret = 0;
 out:
 	for (size_t k = 0; bufs && k < nu; k++)
