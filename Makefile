@@ -101,7 +101,7 @@ $(info libuffd: hiredis or libmemcached not found (pkg-config $(STORE_PKGS)): bu
 endif
 
 all: $(BUILD)/libuffd.a $(BUILD)/libuffd.so $(BUILD)/uffd $(BUILD)/libuffd-preload.so $(EXAMPLE_BIN) \
-	$(if $(STORE),$(BUILD)/libuffd-store.so)
+	$(if $(STORE),$(BUILD)/libuffd-store.so) $(if $(SAN),,$(BUILD)/uffd-shim)
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -155,6 +155,14 @@ $(BUILD)/libuffd-store.so: $(STORE_OBJ) $(BUILD)/libuffd.so src/store/libuffd-st
 $(BUILD)/uffd: $(TOOL_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a
 	$(SAY) LD $@
 	$(Q)$(CC) $(LDFLAGS) $(if $(STORE),-Wl$(comma)-u$(comma)uffd_source_store) -o $@ $(TOOL_OBJ) $(STORE_LIB) $(BUILD)/libuffd.a $(STORE_LIBS) $(LDLIBS)
+
+# The same command linked with libuffd-preload.so instead of libuffd.a: a
+# program under the shim, so `uffd-shim bench` measures the user backend as
+# programs run by `uffd run` get it (src/user/pcache.c).  Not installed.
+$(BUILD)/uffd-shim: $(TOOL_OBJ) $(STORE_LIB) $(BUILD)/libuffd-preload.so
+	$(SAY) LD $@
+	$(Q)$(CC) $(LDFLAGS) $(if $(STORE),-Wl$(comma)-u$(comma)uffd_source_store) -o $@ $(TOOL_OBJ) $(STORE_LIB) \
+		-L$(BUILD) -l:libuffd-preload.so -Wl,-rpath,'$$ORIGIN' $(STORE_LIBS) $(LDLIBS)
 
 # Store tests link libuffd-store and its client libraries (static pattern
 # rules: explicit, so never confused with the generic test rule).
@@ -222,6 +230,7 @@ fuzz: build-fuzz/uffd-fuzz
 # A short run of every scenario (uffd bench --quick); see `build/uffd bench --help`.
 bench: all
 	$(BUILD)/uffd bench --quick
+	$(BUILD)/uffd-shim bench --quick
 
 # Restoring 1 GiB from loopback Redis and memcached (bench/store/restore.c;
 # starts its own servers; about a minute).

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -108,6 +109,19 @@ int shim_device_ioctl(int fd, unsigned long request, void *arg)
 }
 
 /* ---- the interposers ---- */
+/* fork by system call: libuffd's fork hooks run around it as
+ * pthread_atfork runs them around fork() (page-cache backed memory is made
+ * anonymous first, so that the child shares none of it). */
+static long shim_fork(long n, const long *a)
+{
+	u_pcache_before_fork();
+	long r = sys_ret(sys_call6(n, a[0], a[1], a[2], a[3], a[4], a[5]));
+	const int saved = errno;
+	u_pcache_fork_done();
+	errno = saved;
+	return r;
+}
+
 SHIM_EXPORT long syscall(long n, ...)
 {
 	va_list ap;
@@ -126,6 +140,13 @@ SHIM_EXPORT long syscall(long n, ...)
 		return shim_read((int)a[0], (void *)a[1], (size_t)a[2]);
 	case SYS_close:
 		return shim_close((int)a[0]);
+	case SYS_fork:
+		return shim_fork(n, a);
+	case SYS_clone:
+		/* A copy of the address space (not a thread, not vfork). */
+		if (!(a[0] & CLONE_VM) && !a[1])
+			return shim_fork(n, a);
+		break;
 	}
 	/* The C library's syscall() is this and nothing more. */
 	return sys_ret(sys_call6(n, a[0], a[1], a[2], a[3], a[4], a[5]));

@@ -15,6 +15,7 @@
 #include "preload.h"
 
 #define PM_UFFD_WP (1ULL << 57)
+#define PM_FILE (1ULL << 61)
 #define PAGEMAP_FDS 65536
 static _Atomic unsigned char pagemap_fds[PAGEMAP_FDS];
 
@@ -64,10 +65,15 @@ void shim_pagemap_fix(void *buf, ssize_t n, off_t off)
 		if (u_range_find(addr, &r) && r.ctx >= 0 && (r.mode & UFFDIO_REGISTER_MODE_WP))
 			wp = atomic_load(&r.pages[(addr - r.start) / r.psize]) & U_PG_WP;
 		u_range_leave();
-		if (wp) {
+		/* Page-cache backed anonymous memory (pcache.c) is anonymous. */
+		const bool anon = u_pcache_overlaps(addr, addr + (uintptr_t)u_page);
+		if (wp || anon) {
 			uint64_t e;
 			memcpy(&e, b + i, 8);
-			e |= PM_UFFD_WP;
+			if (wp)
+				e |= PM_UFFD_WP;
+			if (anon)
+				e &= ~PM_FILE;
 			memcpy(b + i, &e, 8);
 		}
 	}
@@ -142,7 +148,7 @@ static uint64_t categories(int fd, uintptr_t a, bool *wp_async, bool *in_user, s
 	}
 	if (e & (1ULL << 62))
 		c |= IS_SWAPPED;
-	if (e & (1ULL << 61))
+	if ((e & PM_FILE) && !u_pcache_overlaps(a, a + (uintptr_t)u_page))
 		c |= IS_FILE;
 	return c;
 }

@@ -311,6 +311,7 @@ static void child_after_fork(void)
 	u_arena_after_fork();
 	u_range_after_fork();
 	u_trap_after_fork();
+	u_pcache_after_fork();
 	u_serve_after_fork();
 	if (monitor_epoll >= 0)
 		sys_close(monitor_epoll);
@@ -340,6 +341,20 @@ static void child_after_fork(void)
 			}
 	u_range_drop_shared_poison();
 	u_fork_child_done(served);
+}
+
+/* The fork hooks: page-cache backed memory is made anonymous before
+ * (pcache.c), the child's events prepared (forkev.c). */
+static void fork_prepare(void)
+{
+	u_pcache_before_fork();
+	u_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	u_fork_parent();
+	u_pcache_fork_done();
 }
 
 static void start_monitor(void)
@@ -375,7 +390,7 @@ static void start_monitor(void)
 	static int atfork_done;
 	if (!atfork_done) {
 		atfork_done = 1;
-		pthread_atfork(u_fork_prepare, u_fork_parent, child_after_fork);
+		pthread_atfork(fork_prepare, fork_parent, child_after_fork);
 	}
 }
 

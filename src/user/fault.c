@@ -221,6 +221,17 @@ static int classify(const struct u_range *r, uint8_t st, bool write)
 	return F_NONE;
 }
 
+/* Is addr in the range REGISTER arms, or in memory made anonymous again
+ * (pcache.c)?  Then wait until that is done: true, retry the access. */
+static bool waited_frozen(uintptr_t addr)
+{
+	if (addr < atomic_load(&u_freezing_start) || addr >= atomic_load(&u_freezing_end))
+		return false;
+	while (addr >= atomic_load(&u_freezing_start) && addr < atomic_load(&u_freezing_end))
+		sched_yield();
+	return true;
+}
+
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
 	const int saved_errno = errno;
@@ -233,13 +244,9 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	u_range_enter();
 	if (!u_range_find(addr, &r)) {
 		u_range_leave();
-		if (addr >= atomic_load(&u_freezing_start) && addr < atomic_load(&u_freezing_end)) {
-			/* Written while REGISTER arms its range: wait, retry. */
-			while (addr >= atomic_load(&u_freezing_start) &&
-			       addr < atomic_load(&u_freezing_end))
-				sched_yield();
+		/* Written while REGISTER arms its range: wait, retry. */
+		if (waited_frozen(addr))
 			goto retry;
-		}
 		if (u_fixup) {
 			/* libuffd copying an ioctl argument: that is EFAULT.
 			 * Back with the signal mask of the copy (a wrapper
@@ -298,7 +305,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	if (kind == F_NONE) {
 		u_range_leave();
 		/* Resolved meanwhile: retry, unless it keeps faulting. */
-		if (raced(addr))
+		if (waited_frozen(addr) || raced(addr))
 			goto retry;
 		goto not_ours;
 	}

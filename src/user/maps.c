@@ -51,6 +51,13 @@ static int parse_line(const char *line, struct u_vma *v)
 /* What kind of memory: anonymous, shmem, hugetlb, or something else. */
 static void classify(struct u_vma *v)
 {
+	if (v->ino && v->shared && u_pcache_file(v->dev, v->ino)) {
+		/* Anonymous memory libuffd backs with a file (pcache.c). */
+		v->kind = U_VMA_ANON;
+		v->shared = 0;
+		v->path[0] = 0;   /* dev, ino, offset: pcache.c checks them */
+		return;
+	}
 	if (!v->ino && !v->shared) {
 		v->kind = v->path[0] == 0 || !strcmp(v->path, "[heap]") ||
 			  !strcmp(v->path, "[stack]") || !strncmp(v->path, "[anon:", 6)

@@ -111,6 +111,10 @@ void u_mem_unmap_begin(uintptr_t start, uintptr_t end, struct u_mem_note *note)
 		return;
 	u_trap_change_begin();
 	u_range_lock();
+	/* Page-cache backed areas: forgotten when they go whole, anonymous
+	 * again when a part stays. */
+	u_pcache_forget(start, end, start, end);
+	u_pcache_release(start, end);
 	forget(start, end, &all);
 	u_range_unlock();
 	u_trap_change_end();
@@ -235,9 +239,24 @@ static bool drops(int advice)
 	       advice == MADV_FREE || advice == MADV_REMOVE;
 }
 
+/* Advice that changes nothing a page-cache-backed area would show. */
+static bool harmless(int advice)
+{
+	return advice == MADV_NORMAL || advice == MADV_RANDOM ||
+	       advice == MADV_SEQUENTIAL || advice == MADV_WILLNEED;
+}
+
 void u_mem_drop_begin(uintptr_t start, uintptr_t end, int advice)
 {
-	if (!u_page || start >= end || !drops(advice))
+	if (!u_page || start >= end)
+		return;
+	if (!harmless(advice) && u_pcache_overlaps(start, end)) {
+		/* Anonymous again first: the advice then acts as on any. */
+		u_range_lock();
+		u_pcache_release(start, end);
+		u_range_unlock();
+	}
+	if (!drops(advice))
 		return;
 	remove_events(start, end);
 	if (advice == MADV_DONTNEED || advice == MADV_DONTNEED_LOCKED)
@@ -258,6 +277,7 @@ void u_mem_remap_begin(uintptr_t old, size_t old_len, struct u_mem_note *note)
 	if (!u_page)
 		return;
 	u_range_lock();
+	u_pcache_release(old, old + old_len);
 	contexts_in(old, old + old_len, note);
 	u_range_unlock();
 }

@@ -32,6 +32,7 @@ static void vacate(uintptr_t src)
 	struct u_range r;
 
 	sys_madvise((void *)src, u_page, MADV_DONTNEED);
+	u_pcache_discard(src, u_page);   /* a shared page cache keeps it else */
 	if (u_range_find(src, &r) && (r.mode & UFFDIO_REGISTER_MODE_MISSING)) {
 		atomic_store(&r.pages[(src - r.start) / u_page], U_PG_MISSING);
 		u_trap_arm(&r, src, u_page);

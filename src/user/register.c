@@ -138,6 +138,8 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	size_t n = (end - start) / r.psize;
 	int err;
 
+	/* Memory that was page-cache backed is anonymous again first. */
+	u_pcache_release(start, end);
 	switch (v->kind) {
 	case U_VMA_SHMEM:
 		r.mem = U_MEM_SHMEM;
@@ -204,6 +206,9 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	}
 	if (mapped)
 		u_arena_free(mapped, n ? n : 1);
+	/* Filled through the page cache where that cannot show (pcache.c). */
+	if (frozen)
+		u_pcache_adopt(&r, v->path);
 	/* MINOR: every page, for a hole may enter the page cache later
 	 * (the fault path then tells a minor fault from a missing one). */
 	if (mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR))

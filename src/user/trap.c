@@ -198,6 +198,11 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 	ssize_t done;
 	int err = 0;
 
+	if (r->mem == U_MEM_ANON && !wp) {
+		int got = u_pcache_fill(addr, src, len);
+		if (got != U_PCACHE_NONE)
+			return got;
+	}
 	if (src == u_zero_page && !shared) {
 		/* A zero page: opening the trap is enough, and atomic. */
 		if (use_guard && sys_madvise((void *)addr, len, MADV_GUARD_REMOVE))

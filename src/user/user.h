@@ -15,6 +15,7 @@
  *   ioctl.c    argument copying, UFFDIO_API and the dispatch
  *   register.c REGISTER and UNREGISTER;  maps.c  reading /proc/self/maps
  *   fill.c     COPY, ZEROPAGE, POISON, CONTINUE;  move.c  MOVE
+ *   pcache.c   anonymous ranges filled through a page cache (under the shim)
  *   protect.c  WRITEPROTECT and WAKE
  *
  * Everything reachable from the fault handler or from uffd_ioctl() on the
@@ -301,7 +302,8 @@ bool u_fault_pending(uintptr_t page, int ctx, uint64_t flags);
 /* Deliver the SIGBUS a kernel would raise for a fault at addr. */
 void u_raise_sigbus(void *addr, int code, void *ucontext);
 
-/* The anonymous range REGISTER is arming (0, 0 when none). */
+/* The anonymous range REGISTER is arming, or the area pcache.c makes
+ * anonymous again (0, 0 when none): accesses there wait. */
 extern _Atomic uintptr_t u_freezing_start, u_freezing_end;
 
 /* ---- ioctls: 0 or -errno.  Those with an output field store it in *result
@@ -335,6 +337,35 @@ int u_validate_range(uint64_t start, uint64_t len, bool aligned_start);
  * record them as present (or, in MINOR ranges, as in the page cache), and
  * open their traps.  Async-signal-safe. */
 void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n);
+
+/* ---- page-cache backing of anonymous ranges (pcache.c) ---- */
+/* REGISTER: map [r->start, r->end) (anonymous, every page MISSING, frozen)
+ * onto a shared memfd when that may be done (path: the mapping's name):
+ * 0 done, else -errno and the range stays as it was. */
+int u_pcache_adopt(const struct u_range *r, const char *path);
+/* Fill [addr, addr+len) of an area with src (u_zero_page: zeros) and open
+ * its trap: pages filled, -errno, or U_PCACHE_NONE where addr is not in an
+ * area (the caller fills it as anonymous memory).  Async-signal-safe. */
+#define U_PCACHE_NONE INT32_MIN
+int u_pcache_fill(uintptr_t addr, const void *src, size_t len);
+/* Drop the content of [addr, addr+len) in an area (MOVE's source): 1, or 0
+ * where addr is not in one.  Async-signal-safe. */
+int u_pcache_discard(uintptr_t addr, size_t len);
+/* Make the areas overlapping [start, end) anonymous memory again, content,
+ * traps and protection kept; the registry lock held. */
+void u_pcache_release(uintptr_t start, uintptr_t end);
+bool u_pcache_overlaps(uintptr_t start, uintptr_t end);
+/* Forget the areas inside [start, end) that overlap [touching_start,
+ * touching_end), leaving their memory as it is (munmap: it goes). */
+void u_pcache_forget(uintptr_t start, uintptr_t end, uintptr_t touching_start,
+		     uintptr_t touching_end);
+/* Is (dev, ino) an area's file?  (maps.c: such a mapping is anonymous.) */
+bool u_pcache_file(dev_t dev, ino_t ino);
+void u_pcache_after_fork(void);
+/* fork(): areas are made anonymous before, and none is made until the
+ * fork is done, so that the child shares no page cache. */
+void u_pcache_before_fork(void);
+void u_pcache_fork_done(void);
 
 /* Is context i closed by the program (its last fd gone), released or not
  * yet?  Until the monitor releases it its ranges are still in the
