@@ -407,6 +407,12 @@ int uffd_user_open(int flags)
 		return -1;
 	}
 	u_trap_init();
+	int trap_err = u_trap_open_fds();
+	if (trap_err) {
+		errno = -trap_err;
+		uffd_set_why("cannot open /proc/self/mem or pagemap: %s", strerror(errno));
+		return -1;
+	}
 	if (u_fault_install() < 0) {
 		uffd_set_why("cannot install the SIGSEGV handler: %s", strerror(errno));
 		return -1;

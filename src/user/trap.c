@@ -109,6 +109,19 @@ bool u_trap_changing(unsigned *done)
 
 /* The files name the parent's memory: a child must open its own.  The
  * threads that were changing traps did not come along. */
+int u_trap_open_fds(void)
+{
+	if (proc_fd(&mem_fd, "/proc/self/mem", O_RDWR) < 0 ||
+	    proc_fd(&pagemap_fd, "/proc/self/pagemap", O_RDONLY) < 0) {
+		/* Out of descriptors: say so now.  Anything else (EACCES in
+		 * a process that changed its credentials) is met, as before,
+		 * by the operation that needs the file. */
+		if (errno == EMFILE || errno == ENFILE)
+			return -errno;
+	}
+	return 0;
+}
+
 void u_trap_after_fork(void)
 {
 	atomic_store(&changes_busy, 0);

@@ -213,6 +213,10 @@ static inline bool u_hugetlb(const struct u_range *r)
 extern long u_page;
 void u_trap_init(void);
 void u_trap_after_fork(void);
+/* Open now the descriptors fills and lookups use (/proc/self/mem and
+ * pagemap, kept open), so that no ioctl fails later for want of one
+ * (RLIMIT_NOFILE): 0, or -EMFILE/-ENFILE. */
+int u_trap_open_fds(void);
 /* Are r's traps guard markers (else PROT_NONE)? */
 bool u_trap_guarded(const struct u_range *r);
 /* Arm the trap on [addr, addr+len) (pages known absent). 0 or -errno. */
