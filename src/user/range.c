@@ -83,6 +83,27 @@ unsigned u_range_generation(void)
 	return atomic_load(&generation);
 }
 
+/* Inside a seq read section: the position in order[] of the first range
+ * that starts above addr, and in *n the ranges in order[] (bounded: a torn
+ * read of the counter is caught by the section's retry). */
+static int order_above(uintptr_t addr, int *n)
+{
+	int lo = 0, hi = atomic_load_explicit(&norder, memory_order_relaxed);
+
+	if (hi > U_MAX_RANGES)
+		hi = U_MAX_RANGES;
+	*n = hi;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		int i = atomic_load_explicit(&order[mid], memory_order_relaxed);
+		if (LOAD(ranges[i].start) <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int u_range_find(uintptr_t addr, struct u_range *out)
 {
 	for (;;) {
@@ -92,17 +113,7 @@ int u_range_find(uintptr_t addr, struct u_range *out)
 			continue;
 		}
 		/* The last range that starts at or below addr. */
-		int found = 0, lo = 0, hi = atomic_load_explicit(&norder, memory_order_relaxed);
-		if (hi > U_MAX_RANGES)
-			hi = U_MAX_RANGES;   /* torn read: the counter will tell */
-		while (lo < hi) {
-			int mid = (lo + hi) / 2;
-			int i = atomic_load_explicit(&order[mid], memory_order_relaxed);
-			if (LOAD(ranges[i].start) <= addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		int found = 0, n, lo = order_above(addr, &n);
 		if (lo > 0) {
 			int i = atomic_load_explicit(&order[lo - 1], memory_order_relaxed);
 			if (addr < LOAD(ranges[i].end)) {
@@ -124,19 +135,9 @@ uintptr_t u_range_next_start(uintptr_t addr)
 			continue;
 		}
 		/* The first range that starts above addr. */
-		int lo = 0, hi = atomic_load_explicit(&norder, memory_order_relaxed);
-		if (hi > U_MAX_RANGES)
-			hi = U_MAX_RANGES;
-		while (lo < hi) {
-			int mid = (lo + hi) / 2;
-			int i = atomic_load_explicit(&order[mid], memory_order_relaxed);
-			if (LOAD(ranges[i].start) <= addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		int n, lo = order_above(addr, &n);
 		uintptr_t next = UINTPTR_MAX;
-		if (lo < atomic_load_explicit(&norder, memory_order_relaxed) && lo < U_MAX_RANGES)
+		if (lo < n)
 			next = LOAD(ranges[atomic_load_explicit(&order[lo], memory_order_relaxed)].start);
 		if (atomic_load(&seq) == s)
 			return next;
