@@ -450,13 +450,20 @@ int uffd_user_open(int flags)
 	struct stat st;
 	if (sys_fstat(sv[0], &st) < 0)
 		goto fail;
-	pthread_mutex_lock(&ctx_lock);
 	struct u_ctx *ctx = NULL;
-	for (int i = 0; i < U_MAX_CTX && !ctx; i++)
-		if (atomic_load(&u_ctxs[i].state) == U_CTX_FREE)
-			ctx = &u_ctxs[i];
+	for (int round = 0; !ctx && round < 2; round++) {
+		/* Full: one closed a moment ago may still wait for the
+		 * monitor to release it (its slot is free once reaped). */
+		if (round)
+			u_ctx_reap();
+		pthread_mutex_lock(&ctx_lock);
+		for (int i = 0; i < U_MAX_CTX && !ctx; i++)
+			if (atomic_load(&u_ctxs[i].state) == U_CTX_FREE)
+				ctx = &u_ctxs[i];
+		if (!ctx)
+			pthread_mutex_unlock(&ctx_lock);
+	}
 	if (!ctx) {
-		pthread_mutex_unlock(&ctx_lock);
 		errno = EMFILE;
 		uffd_set_why("too many user-backend userfaultfds (%d)", U_MAX_CTX);
 		goto fail;

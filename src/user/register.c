@@ -305,7 +305,10 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 		struct u_vma v = vmas[i];
 		if (u_range_find(s, &old) && old.ctx == u_ctx_index(ctx))
 			v.prot = old.prot;
-		u_range_remove_span(u_ctx_index(ctx), s, e);
+		if (u_range_remove_span(u_ctx_index(ctx), s, e) < 0) {
+			err = -ENOMEM;   /* the ranges table is full (user.h) */
+			break;
+		}
 		err = add_piece(ctx, &v, s, e, mode);
 		if (!err)
 			u_range_remove_span(-1, s, e);   /* its poison is the new range's now */
@@ -351,8 +354,8 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 		    ((s | e) & (vmas[i].psize - 1)))
 			err = -EINVAL;
 	}
-	if (!err)
-		u_range_remove_span(u_ctx_index(ctx), start, end);
+	if (!err && u_range_remove_span(u_ctx_index(ctx), start, end) < 0)
+		err = -ENOMEM;   /* the ranges table is full (user.h) */
 	u_range_unlock();
 	u_vmas_free(vmas, cap);
 	if (!err)
