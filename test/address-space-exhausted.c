@@ -135,14 +135,6 @@ static int do_wp(int fd, void *addr, size_t len, int on)
 	return (int)uffd_ioctl(fd, UFFDIO_WRITEPROTECT, &w);
 }
 
-static int fds_open(void)
-{
-	int n = 0;
-	for (int fd = 0; fd < 1024; fd++)
-		n += fcntl(fd, F_GETFD) >= 0;
-	return n;
-}
-
 /* The first userfaultfd of the process, opened with no room: the kernel's
  * needs none; the user backend's monitor thread needs a stack.  A failed
  * open leaves no descriptor of its own (the first may keep the backend's
@@ -155,9 +147,9 @@ static void first_open(void)
 	errno = 0;
 	int fd = uffd_open(O_CLOEXEC | O_NONBLOCK, t_backend);
 	if (needs_room("first open", fd)) {
-		const int before = fds_open();
+		const int before = orc_fds_open();
 		T_EXPECT(uffd_open(O_CLOEXEC | O_NONBLOCK, t_backend) < 0 && errno == ENOMEM);
-		T_EXPECT_EQ(fds_open(), before);
+		T_EXPECT_EQ(orc_fds_open(), before);
 	} else {
 		struct uffdio_api api = { UFFD_API, UFFD_FEATURE_PAGEFAULT_FLAG_WP, 0 };
 		needs_room("UFFDIO_API", uffd_ioctl(fd, UFFDIO_API, &api));

@@ -323,3 +323,12 @@ long orc_max_map_count(void)
 		fclose(f);
 	return n;
 }
+
+int orc_fds_open(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
