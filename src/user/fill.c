@@ -57,10 +57,11 @@ void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 }
 
 /* Claim up to n pages from page i on whose state is from (or, for COPY, a
- * poisoned page, which COPY replaces) -> BUSY.  Returns how many; stops at
- * the first that cannot be claimed. */
+ * poisoned page, which COPY replaces) -> BUSY; not_wp: not an absent page
+ * write-protected (WP_UNPOPULATED).  Returns how many; stops at the first
+ * that cannot be claimed. */
 static size_t claim_run(const struct u_range *r, size_t i, size_t n, uint8_t from,
-			bool or_poison, uint8_t *was)
+			bool or_poison, bool not_wp, uint8_t *was)
 {
 	size_t k = 0;
 
@@ -69,6 +70,8 @@ static size_t claim_run(const struct u_range *r, size_t i, size_t n, uint8_t fro
 		uint8_t old = was[k] = atomic_load(st);
 		if ((old & U_PG_STATE) != from &&
 		    !(or_poison && (old & U_PG_STATE) == U_PG_POISON))
+			break;
+		if (not_wp && (old & U_PG_WP))
 			break;
 		if (!atomic_compare_exchange_strong(st, &old,
 				(uint8_t)((old & ~U_PG_STATE) | U_PG_BUSY)))
@@ -138,7 +141,11 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 		 * and private mappings' zero page needs a none pte). */
 		const bool over_poison = op == OP_COPY ||
 					 (op == OP_ZEROPAGE && r->mem == U_MEM_SHMEM);
-		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, over_poison, was);
+		/* The zero page of a private mapping goes only where the
+		 * page table entry is empty: a WP_UNPOPULATED marker there
+		 * is EEXIST (mfill_atomic_pte_zeropage()'s pte_none()). */
+		const bool not_wp = op == OP_ZEROPAGE && r->mem != U_MEM_SHMEM;
+		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, over_poison, not_wp, was);
 		if (!k) {
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
 			/* CONTINUE needs the page in the page cache. */

@@ -210,6 +210,25 @@ static inline bool u_hugetlb(const struct u_range *r)
 	return r->mem == U_MEM_HUGETLB || r->mem == U_MEM_HUGETLB_SHARED;
 }
 
+/* Is the trap of a page in state st armed, so that every access faults (a
+ * guard marker, or PROT_NONE)?  Absent pages in a range with MISSING or
+ * MINOR traps, pages in the page cache of a MINOR range, poisoned pages.
+ * Such a page's write protection is its U_PG_WP bit alone, applied when
+ * its trap opens: changing its protection would lift a PROT_NONE trap, or
+ * open a page a fill is writing. */
+static inline bool u_pg_trapped(const struct u_range *r, uint8_t st)
+{
+	switch (st & U_PG_STATE) {
+	case U_PG_MISSING:
+		return r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR);
+	case U_PG_CACHED:
+	case U_PG_POISON:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- traps (trap.c) ---- */
 extern long u_page;
 void u_trap_init(void);

@@ -26,10 +26,15 @@ struct orc_toucher {
 	int write;
 	char wval;
 	char rval;
+	int done_fd;    /* an eventfd, readable once the access completed */
 };
 void orc_touch_start(struct orc_toucher *t, void *addr, int write, char wval);
 /* Join it; returns the byte read (or written). */
 char orc_touch_join(struct orc_toucher *t);
+/* Wait (at most 5 s) for whichever comes first: the toucher's access
+ * completing (0), or a message on fd (1, the message in *msg).  Tells an
+ * access that faults from one that does not, with no time bound deciding. */
+int orc_touch_or_msg(struct orc_toucher *t, int fd, struct uffd_msg *msg);
 
 /* Wait (at most 5 s) for one message; fatal when none comes. */
 void orc_wait_msg(int fd, struct uffd_msg *msg);
@@ -81,6 +86,7 @@ int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 #define orc_mmap(...) T_AT(orc_mmap(__VA_ARGS__))
 #define orc_touch_start(...) T_AT(orc_touch_start(__VA_ARGS__))
 #define orc_wait_msg(...) T_AT(orc_wait_msg(__VA_ARGS__))
+#define orc_touch_or_msg(...) T_AT(orc_touch_or_msg(__VA_ARGS__))
 #define orc_fault_msg(...) T_AT(orc_fault_msg(__VA_ARGS__))
 #define orc_hugepages_reserve(...) T_AT(orc_hugepages_reserve(__VA_ARGS__))
 #define orc_hugepages_release(...) T_AT(orc_hugepages_release(__VA_ARGS__))
