@@ -244,6 +244,92 @@ fail:
 	return err;
 }
 
+/* The start of ctx's first range above addr (UINTPTR_MAX: none). */
+static uintptr_t next_own(int ctx, uintptr_t addr)
+{
+	struct u_range o;
+
+	for (;;) {
+		addr = u_range_next_start(addr);
+		if (addr == UINTPTR_MAX || (u_range_find(addr, &o) && o.ctx == ctx))
+			return addr;
+	}
+}
+
+/* Register [s, e) of mapping v anew with mode, over old (this context's
+ * range there, or NULL): the pages keep their data and, where old still
+ * describes them (current) and mode has WP, their write protection (the
+ * kernel keeps a page's uffd-wp bit when only the mapping's modes change). */
+static int replace(struct u_ctx *ctx, const struct u_vma *v, const struct u_range *old,
+		   bool current, uintptr_t s, uintptr_t e, uint64_t mode)
+{
+	const size_t n = (e - s) / v->psize;
+	uint8_t *wp = NULL;
+	struct u_vma pv = *v;
+
+	if (old) {
+		/* The mapping's protection is the registered one, not our
+		 * traps' or write protection's. */
+		pv.prot = old->prot;
+		if (current && (mode & UFFDIO_REGISTER_MODE_WP) &&
+		    (old->mode & UFFDIO_REGISTER_MODE_WP) &&
+		    (wp = u_arena_alloc(n))) {
+			const size_t first = (s - old->start) / old->psize;
+			for (size_t i = 0; i < n; i++)
+				wp[i] = atomic_load(&old->pages[first + i]) & U_PG_WP;
+		}
+	}
+	if (u_range_remove_span(u_ctx_index(ctx), s, e) < 0) {
+		if (wp)
+			u_arena_free(wp, n);
+		return -ENOMEM;   /* the ranges table is full (user.h) */
+	}
+	int err = add_piece(ctx, &pv, s, e, mode);
+	if (!err)
+		u_range_remove_span(-1, s, e);   /* its poison is the new range's now */
+	struct u_range r;
+	if (!err && wp && u_range_find(s, &r)) {
+		for (size_t i = 0; i < n && !err;) {
+			size_t j = i;
+			while (j < n && wp[j])
+				j++;
+			if (j > i)
+				err = u_protect_span(&r, s + i * r.psize, s + j * r.psize);
+			i = j + 1;
+		}
+	}
+	if (wp)
+		u_arena_free(wp, n);
+	return err;
+}
+
+/* REGISTER over [s, e) of mapping v, as the kernel's
+ * userfaultfd_register_range() treats each mapping: where this context
+ * registered it already with every mode asked for, nothing changes; elsewhere
+ * its modes become mode (no union).  Memory mapped again since (unseen without
+ * the shim) is registered afresh (stale.c). */
+static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintptr_t e,
+			  uint64_t mode)
+{
+	const int self = u_ctx_index(ctx);
+
+	while (s < e) {
+		struct u_range old;
+		const bool mine = u_range_find(s, &old) && old.ctx == self;
+		uintptr_t to = mine ? old.end : next_own(self, s);
+		if (to > e)
+			to = e;
+		const bool current = mine && u_range_current(&old, v, s, to);
+		if (!current || (old.mode & mode) != mode) {
+			int err = replace(ctx, v, mine ? &old : NULL, current, s, to, mode);
+			if (err)
+				return err;
+		}
+		s = to;
+	}
+	return 0;
+}
+
 /* Poison left behind by an unregistration outlives the registration, not
  * the mapping: forget the pages whose trap is gone (the program unmapped
  * them, which libuffd does not see without the shim).  Before REGISTER
@@ -299,19 +385,7 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 	for (int i = 0; i < n && !err; i++) {
 		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
 		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
-		/* Registering again replaces this context's registration; the
-		 * mapping's protection is the registered one, not our traps'. */
-		struct u_range old;
-		struct u_vma v = vmas[i];
-		if (u_range_find(s, &old) && old.ctx == u_ctx_index(ctx))
-			v.prot = old.prot;
-		if (u_range_remove_span(u_ctx_index(ctx), s, e) < 0) {
-			err = -ENOMEM;   /* the ranges table is full (user.h) */
-			break;
-		}
-		err = add_piece(ctx, &v, s, e, mode);
-		if (!err)
-			u_range_remove_span(-1, s, e);   /* its poison is the new range's now */
+		err = register_piece(ctx, &vmas[i], s, e, mode);
 	}
 	u_range_unlock();
 	u_vmas_free(vmas, cap);

@@ -299,8 +299,9 @@ static int cached_pages(const struct u_range *r, uintptr_t addr, size_t n,
 	return 0;
 }
 
-/* Pages mapped in this process (present or swapped), or-ed into vec. */
-static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
+/* The pagemap entries of n pages at addr: vec[i] |= what says of entry i. */
+static int pagemap_each(uintptr_t addr, size_t n, unsigned char *vec,
+			unsigned char (*what)(uint64_t entry))
 {
 	int fd = proc_fd(&pagemap_fd, "/proc/self/pagemap", O_RDONLY);
 	uint64_t buf[512];
@@ -314,13 +315,38 @@ static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
 		if (got <= 0)
 			return got < 0 ? sys_err() : -EIO;
 		chunk = (size_t)got / sizeof(uint64_t);
-		/* Present (bit 63), or swapped (62) but not a guard marker (58). */
 		for (size_t j = 0; j < chunk; j++)
-			vec[i + j] |= (buf[j] >> 63) ||
-				      ((buf[j] >> 62) & 1 && !((buf[j] >> 58) & 1));
+			vec[i + j] |= what(buf[j]);
 		i += chunk;
 	}
 	return 0;
+}
+
+/* Present (bit 63), or swapped (62) but not a guard marker (58). */
+static unsigned char entry_mapped(uint64_t e)
+{
+	return (e >> 63) || ((e >> 62) & 1 && !((e >> 58) & 1));
+}
+
+static unsigned char entry_guard(uint64_t e)
+{
+	return (e >> 58) & 1;
+}
+
+/* Pages mapped in this process (present or swapped), or-ed into vec. */
+static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
+{
+	return pagemap_each(addr, n, vec, entry_mapped);
+}
+
+int u_pages_guarded(uintptr_t addr, size_t n, unsigned char *vec)
+{
+	if (!guard_in_pagemap) {
+		memset(vec, 1, n);   /* cannot tell (Linux 6.13): as it was */
+		return 0;
+	}
+	memset(vec, 0, n);
+	return pagemap_each(addr, n, vec, entry_guard);
 }
 
 int u_trap_standing(const struct u_range *r, uintptr_t addr)
@@ -330,14 +356,8 @@ int u_trap_standing(const struct u_range *r, uintptr_t addr)
 		int prot = u_maps_prot(addr);
 		return prot < 0 ? 0 : prot == PROT_NONE || r->prot == PROT_NONE;
 	}
-	if (!guard_in_pagemap)
-		return 1;   /* cannot tell (Linux 6.13): as it was */
-	int fd = proc_fd(&pagemap_fd, "/proc/self/pagemap", O_RDONLY);
-	uint64_t e;
-	if (fd < 0 || sys_pread(fd, &e, sizeof(e), (off_t)(addr / u_page * sizeof(e))) !=
-		      sizeof(e))
-		return 1;
-	return (e >> 58) & 1;
+	unsigned char one;
+	return u_pages_guarded(addr, 1, &one) ? 1 : one;
 }
 
 /* Huge pages mapped here: the first small page of each tells. */
