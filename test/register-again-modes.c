@@ -196,14 +196,29 @@ static void new_mapping(void)
 	munmap(mem, NP * t_page);
 }
 
+/* WP_UNPOPULATED: a missing page write-protected keeps its MISSING trap
+ * and its protection when registered again with fewer modes. */
+static void unpopulated(void)
+{
+	T_OBS("-- WP_UNPOPULATED");
+	fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_SIGBUS | UFFD_FEATURE_WP_UNPOPULATED);
+	char *mem = prepared(0, M | WP);
+	wprotect(mem, 1, 1);
+	reg(mem, NP, WP);
+	probe("missing page protected, MISSING|WP again as WP", mem, 3);
+	munmap(mem, NP * t_page);
+	close(fd);
+}
+
 static void scenario(void)
 {
-	fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK,
-			UFFD_FEATURE_SIGBUS | UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
 	struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO | SA_NODEFER };
 	sigemptyset(&sa.sa_mask);
 	T_ASSERT(sigaction(SIGBUS, &sa, NULL) == 0);
 
+	unpopulated();   /* first: the munmapped ranges of its uffd go with it */
+	fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK,
+			UFFD_FEATURE_SIGBUS | UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
 	same_mapping(0, "anonymous");
 	same_mapping(1, "shmem");
 	new_mapping();
