@@ -56,7 +56,6 @@ static bool pages_agree(const struct u_range *r, const struct u_vma *maps, int m
 			uintptr_t s, size_t first, size_t n)
 {
 	const bool guard = u_trap_guarded(r);
-	const bool traps = r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR);
 	unsigned char held[512], marked[512];
 
 	if (u_pages_present(r, s, n * r->psize, held) ||
@@ -67,13 +66,13 @@ static bool pages_agree(const struct u_range *r, const struct u_vma *maps, int m
 		uint8_t state = st & U_PG_STATE;
 		if (state == U_PG_BUSY)
 			continue;   /* a fill in flight: live */
-		bool trapped = state == U_PG_POISON || state == U_PG_CACHED ||
-			       (state == U_PG_MISSING && traps);
+		const bool trapped = u_pg_trapped(r, st);
 		if (state == U_PG_PRESENT && !held[i])
 			return false;
 		if (trapped && guard && !marked[i])
 			return false;
-		int want = trapped && !guard ? PROT_NONE :
+		/* A trapped page's write protection is its bit alone. */
+		int want = trapped ? (guard ? r->prot : PROT_NONE) :
 			   st & U_PG_WP ? r->prot & ~PROT_WRITE : r->prot;
 		int prot = prot_at(maps, m, k, s + i * r->psize);
 		if (prot < 0 || (prot != want && r->prot != PROT_NONE))

@@ -189,6 +189,40 @@ static ssize_t poke(const struct u_range *r, uintptr_t addr, const void *src, si
 	return n;
 }
 
+/* Make [addr, addr+len) absent again after a fill that cannot stand. */
+static void unfill(const struct u_range *r, uintptr_t addr, size_t len, bool shared)
+{
+	if (shared)
+		sys_fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      r->file_off + (off_t)(addr - r->start), (off_t)len);
+	else
+		sys_madvise((void *)addr, len, MADV_DONTNEED);
+}
+
+/* Write whole pages of src at addr: the bytes done, or -1 (errno) when not
+ * one page was.  The kernel copies page by page (mfill_atomic()): a source
+ * that becomes unreadable part way stops the fill at the page before, and
+ * the pages before stay filled.  A page written in part (a file write, or
+ * a huge page through /proc/self/mem) is made absent again. */
+static ssize_t poke_pages(const struct u_range *r, uintptr_t addr, const char *src,
+			  size_t len, bool shared)
+{
+	ssize_t done = poke(r, addr, src, len);
+
+	if (done == (ssize_t)len || (done < 0 && errno != EFAULT))
+		return done;
+	for (done = 0; (size_t)done < len; done += (ssize_t)r->psize) {
+		ssize_t w = poke(r, addr + (size_t)done, src + done, r->psize);
+		if (w == (ssize_t)r->psize)
+			continue;
+		const int err = w < 0 ? errno : EFAULT;
+		unfill(r, addr + (size_t)done, r->psize, shared);
+		errno = err;
+		return done ? done : -1;
+	}
+	return done;
+}
+
 int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		size_t len, bool wp)
 {
@@ -222,21 +256,16 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 			return sys_err();
 		sys_madvise((void *)addr, len, MADV_GUARD_REMOVE);
 	}
-	done = poke(r, addr, src, len);
+	done = poke_pages(r, addr, src, len, shared);
 	if (done < 0) {
 		err = -errno;
 		done = 0;
 	}
-	done &= ~(ssize_t)(r->psize - 1);
 	if (done && (!use_guard || !shared || wp) && sys_mprotect((void *)addr, done, prot)) {
 		/* Cannot open it (ENOMEM: vm.max_map_count): the pages stay
 		 * trapped and absent, and the caller gets the error. */
 		err = sys_err();
-		if (shared)
-			sys_fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  r->file_off + (off_t)(addr - r->start), done);
-		else
-			sys_madvise((void *)addr, done, MADV_DONTNEED);
+		unfill(r, addr, (size_t)done, shared);
 		done = 0;
 	}
 	if (use_guard) {
