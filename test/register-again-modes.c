@@ -12,9 +12,6 @@
  * Found by the differential fuzzer (register-again-with-fewer-modes,
  * register-from-the-hole-past-the-pad in test/fuzz-corpus/).
  */
-#include <setjmp.h>
-#include <signal.h>
-
 #include "oracle.h"
 
 #define M  UFFDIO_REGISTER_MODE_MISSING
@@ -22,32 +19,6 @@
 #define NP 6
 
 static int fd;
-static sigjmp_buf jump;
-static volatile sig_atomic_t touching;
-
-/* In touch(): back there.  Elsewhere the half dies of it (default action). */
-static void on_bus(int sig, siginfo_t *si, void *uc)
-{
-	(void)si, (void)uc;
-	if (touching)
-		siglongjmp(jump, 1);
-	signal(sig, SIG_DFL);
-}
-
-/* Read (or write, then read) *p into got: "0x.." or "BUS". */
-static void touch(volatile char *p, int wr, char got[8])
-{
-	strcpy(got, "BUS");
-	if (sigsetjmp(jump, 1)) {
-		touching = 0;
-		return;
-	}
-	touching = 1;
-	if (wr)
-		*p = 0x5a;
-	snprintf(got, 8, "0x%02x", (unsigned char)*p);
-	touching = 0;
-}
 
 /* Read, then write, the first byte of each page. */
 static void probe(const char *what, char *mem, int n)
@@ -56,8 +27,8 @@ static void probe(const char *what, char *mem, int n)
 	size_t used = 0;
 
 	for (int i = 0; i < n; i++) {
-		touch(mem + i * t_page, 0, r);
-		touch(mem + i * t_page, 1, w);
+		orc_bus_touch(mem + i * t_page, 0, r);
+		orc_bus_touch(mem + i * t_page, 1, w);
 		used += (size_t)snprintf(line + used, sizeof(line) - used, " %s/%s", r, w);
 	}
 	T_OBS("%s:%s", what, line);
@@ -245,10 +216,6 @@ static void unpopulated(void)
 
 static void scenario(void)
 {
-	struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO | SA_NODEFER };
-	sigemptyset(&sa.sa_mask);
-	T_ASSERT(sigaction(SIGBUS, &sa, NULL) == 0);
-
 	unpopulated();   /* first: the munmapped ranges of its uffd go with it */
 	fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK,
 			UFFD_FEATURE_SIGBUS | UFFD_FEATURE_WP_HUGETLBFS_SHMEM |

@@ -246,7 +246,7 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		/* Map the zero page, as the kernel's ZEROPAGE does: an empty
 		 * page table entry would read as missing to a later REGISTER
 		 * (filled twice) and to WRITEPROTECT (left unprotected). */
-		if (r->mem == U_MEM_ANON)
+		if (r->mem == U_MEM_ANON || r->mem == U_MEM_SHMEM_PRIVATE)
 			sys_madvise((void *)addr, len, MADV_POPULATE_READ);
 		return (int)(len / r->psize);
 	}
@@ -279,6 +279,11 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 	}
 	if (!done)
 		return err ? err : -EFAULT;
+	/* Mapped, as the kernel's fill maps its page: a later REGISTER
+	 * MINOR would take a page only in the page cache for a minor fault's
+	 * (found-4-2884). */
+	if (shared)
+		sys_madvise((void *)addr, (size_t)done, MADV_POPULATE_READ);
 	return (int)(done / r->psize);
 }
 
