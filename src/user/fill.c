@@ -141,10 +141,12 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 		 * and private mappings' zero page needs a none pte). */
 		const bool over_poison = op == OP_COPY ||
 					 (op == OP_ZEROPAGE && r->mem == U_MEM_SHMEM);
-		/* The zero page of a private mapping goes only where the
-		 * page table entry is empty: a WP_UNPOPULATED marker there
-		 * is EEXIST (mfill_atomic_pte_zeropage()'s pte_none()). */
-		const bool not_wp = op == OP_ZEROPAGE && r->mem != U_MEM_SHMEM;
+		/* The zero page of a private mapping, and a poison marker,
+		 * go only where the page table entry is empty: a write
+		 * protection marker there (a protected hole) is EEXIST
+		 * (mfill_atomic_pte_zeropage()'s pte_none(),
+		 * mfill_atomic_pte_poison()). */
+		const bool not_wp = (op == OP_ZEROPAGE && r->mem != U_MEM_SHMEM) || op == OP_POISON;
 		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, over_poison, not_wp, was);
 		if (!k) {
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
