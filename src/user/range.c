@@ -333,6 +333,8 @@ static void drop(int i)
 {
 	void *base = ranges[i].pages_base;
 	struct u_range r = ranges[i];
+	/* Out of the registry, traps still armed: an access waits. */
+	const int span = u_trap_span_begin(r.start, r.end);
 
 	write_begin();
 	atomic_store(&live[i], 0);
@@ -343,6 +345,7 @@ static void drop(int i)
 	 * overwrite what an access stores in the ordinary page meanwhile. */
 	quiesce();
 	release_span(&r, r.start, r.end);   /* may reuse slot i: r from here */
+	u_trap_span_end(span);
 	if (r.memfd >= 0)
 		sys_close(r.memfd);
 	pages_put(base);
@@ -378,6 +381,7 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 				return -1;
 			hw = atomic_load(&high_water);
 		}
+		const int span = u_trap_span_begin(s, e);
 		write_begin();
 		if (s == r.start) {
 			STORE(ranges[i].pages, r.pages + (e - r.start) / r.psize);
@@ -390,6 +394,7 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 		write_end();
 		quiesce();   /* as in drop(): no COPY into [s, e) once it opens */
 		release_span(&r, s, e);
+		u_trap_span_end(span);
 		hw = atomic_load(&high_water);
 	}
 	return removed;
