@@ -181,6 +181,9 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 				got = (int)k;
 			if (got > 0 && wp)
 				u_trap_protect(r, at, k * r->psize, true);
+			/* Mapped, as the kernel's CONTINUE maps the page. */
+			if (got > 0)
+				sys_madvise((void *)at, k * r->psize, MADV_POPULATE_READ);
 			break;
 		case OP_ZEROPAGE:
 			if (r->mem == U_MEM_SHMEM && k * r->psize > U_ZERO_LEN) {

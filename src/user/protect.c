@@ -118,6 +118,11 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 	return err;
 }
 
+int u_protect_span(const struct u_range *r, uintptr_t s, uintptr_t e)
+{
+	return protect_piece(r, s, e, true, true);
+}
+
 int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *a)
 {
 	int err = u_validate_range(a->range.start, a->range.len, true);

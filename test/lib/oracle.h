@@ -75,6 +75,11 @@ struct orc_child {
  * the parent collects what happened.  Fatal on a stuck child (5 s). */
 void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out);
 
+/* Read (write: write 0x5a, then read) the byte at addr on this thread, with
+ * UFFD_FEATURE_SIGBUS: out = "0x.." (the byte), or "BUS" when the access
+ * raised SIGBUS.  Installs its own SIGBUS handler; returns out. */
+const char *orc_bus_touch(void *addr, int write, char out[8]);
+
 /* Run fn(arg, report_fd) in a forked child (10 s limit); the child writes
  * its findings to report_fd; up to len bytes of them land in out.  Returns
  * the byte count, or -1 if the child did not exit with status 0. */
