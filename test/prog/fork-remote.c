@@ -8,9 +8,13 @@
  * serves the child: a missing page (UFFDIO_COPY) and an munmap (UNMAP, the
  * child waiting until it is read).  After the child's exit the parent's own
  * missing page faults to the handler on the first fd.  The handler's log
- * comes back over the socket and is printed.
+ * comes back over the socket and is printed.  With an argument the handler
+ * reads its messages another way: "readv" (each message split over two
+ * buffers), "sys-readv" (the same through syscall(SYS_readv)); both also
+ * try pread(2) on the fd first (ESPIPE: nothing read).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
@@ -21,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +34,7 @@ static long page;
 static char *area;
 static char log_buf[4096];
 static size_t log_len;
+static const char *mode = "read";
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -76,6 +82,17 @@ static const char *where(unsigned long a)
 	return out;
 }
 
+/* One message from fd, read as the mode says. */
+static ssize_t read_msg(int fd, struct uffd_msg *msg)
+{
+	if (!strcmp(mode, "read"))
+		return read(fd, msg, sizeof(*msg));
+	struct iovec iov[2] = { { msg, 5 }, { (char *)msg + 5, sizeof(*msg) - 5 } };
+	if (!strcmp(mode, "readv"))
+		return readv(fd, iov, 2);
+	return syscall(SYS_readv, fd, iov, 2);
+}
+
 /* The handler process: serves both fds until the program says stop. */
 static int handler(int sock)
 {
@@ -85,6 +102,11 @@ static int handler(int sock)
 
 	if (uffd < 0)
 		return 2;
+	if (strcmp(mode, "read")) {
+		struct uffd_msg msg;
+		ssize_t n = pread(uffd, &msg, sizeof(msg), 0);
+		logf_("pread: %zd %s\n", n, n < 0 ? strerror(errno) : "");
+	}
 	for (;;) {
 		struct pollfd p[3] = { { sock, POLLIN, 0 }, { uffd, POLLIN, 0 }, { cfd, POLLIN, 0 } };
 		poll(p, cfd >= 0 ? 3 : 2, -1);
@@ -96,7 +118,7 @@ static int handler(int sock)
 			const char *who = k == 1 ? "parent" : "child";
 			if (!p[k].revents || fd < 0)
 				continue;
-			if (read(fd, &msg, sizeof(msg)) != sizeof(msg)) {
+			if (read_msg(fd, &msg) != sizeof(msg)) {
 				if (k == 2 && (p[k].revents & (POLLHUP | POLLERR))) {
 					close(cfd);   /* the child is gone */
 					cfd = -1;
@@ -127,10 +149,12 @@ static int handler(int sock)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	int sv[2];
 
+	if (argc > 1)
+		mode = argv[1];
 	page = sysconf(_SC_PAGESIZE);
 	area = mmap(NULL, NPAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
