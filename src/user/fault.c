@@ -353,6 +353,11 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		siglongjmp(*u_fixup, 1);
 	}
 	if (kind == F_POISON) {
+		/* Poison goes with its mapping: with its marker gone the page
+		 * was unmapped (unseen: a linked program's munmap, glibc's
+		 * own) and this fault is the new memory's (PROT_NONE). */
+		if (u_trap_gone(&r, page))
+			goto not_ours;
 		/* The kernel reports a UFFDIO_POISON page as BUS_ADRERR too. */
 		u_raise_sigbus((void *)addr, BUS_ADRERR, uc);
 		goto retry;

@@ -448,6 +448,14 @@ int u_pages_guarded(uintptr_t addr, size_t n, unsigned char *vec)
 	return pagemap_each(addr, n, vec, entry_guard);
 }
 
+bool u_trap_gone(const struct u_range *r, uintptr_t addr)
+{
+	unsigned char one;
+
+	return u_trap_guarded(r) && guard_in_pagemap && u_pages_guarded(addr, 1, &one) == 0 &&
+	       !one;
+}
+
 int u_trap_standing(const struct u_range *r, uintptr_t addr)
 {
 	if (!u_trap_guarded(r)) {

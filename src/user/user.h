@@ -283,6 +283,10 @@ int u_pages_mapped(const struct u_range *r, uintptr_t addr, size_t len,
  * unmapped it (unseen without the shim) the page at addr is new memory.
  * 1 yes (or cannot tell), 0 no.  Not signal-safe (may read the maps). */
 int u_trap_standing(const struct u_range *r, uintptr_t addr);
+/* Can it be told that the guard marker of page addr of r is gone (the
+ * program unmapped the page unseen: what faults there now is new memory)?
+ * false when it stands, or cannot be told.  Async-signal-safe. */
+bool u_trap_gone(const struct u_range *r, uintptr_t addr);
 /* Which of the n small pages at addr hold a guard marker: vec[i] = 1/0
  * (all 1 where pagemap does not show markers, Linux 6.13-6.14).  0 or
  * -errno. */
