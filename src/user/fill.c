@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "user.h"
 
@@ -145,10 +146,12 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 		 * and private mappings' zero page needs a none pte). */
 		const bool over_poison = op == OP_COPY ||
 					 (op == OP_ZEROPAGE && r->mem == U_MEM_SHMEM);
-		/* The zero page of a private mapping goes only where the
-		 * page table entry is empty: a WP_UNPOPULATED marker there
-		 * is EEXIST (mfill_atomic_pte_zeropage()'s pte_none()). */
-		const bool not_wp = op == OP_ZEROPAGE && r->mem != U_MEM_SHMEM;
+		/* The zero page of a private mapping, and a poison marker,
+		 * go only where the page table entry is empty: a write
+		 * protection marker there (a protected hole) is EEXIST
+		 * (mfill_atomic_pte_zeropage()'s pte_none(),
+		 * mfill_atomic_pte_poison()). */
+		const bool not_wp = (op == OP_ZEROPAGE && r->mem != U_MEM_SHMEM) || op == OP_POISON;
 		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, over_poison, not_wp, was);
 		if (!k) {
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
@@ -217,12 +220,21 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 	return done;
 }
 
-/* The kernel merges adjacent mappings registered alike into one, and an
- * operation may span them; ours stay separate ranges. */
+/* The kernel merges adjacent mappings registered alike into one (pieces
+ * of one file where its offsets follow on), and an operation may span them;
+ * ours stay separate ranges. */
 static bool merged(const struct u_range *a, const struct u_range *b)
 {
-	return a->end == b->start && a->ctx == b->ctx && a->mode == b->mode &&
-	       a->prot == b->prot && a->mem == U_MEM_ANON && b->mem == U_MEM_ANON;
+	if (a->end != b->start || a->ctx != b->ctx || a->mode != b->mode ||
+	    a->prot != b->prot || a->mem != b->mem)
+		return false;
+	if (a->mem == U_MEM_ANON)
+		return true;
+	struct stat sa, sb;
+	return a->memfd >= 0 && b->memfd >= 0 &&
+	       b->file_off == a->file_off + (off_t)(a->end - a->start) &&
+	       sys_fstat(a->memfd, &sa) == 0 && sys_fstat(b->memfd, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* The range holding dst, if [dst, dst+len) lies in one (kernel) mapping

@@ -167,7 +167,10 @@ int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *a)
 			break;
 		}
 		uintptr_t e = r.end < end ? r.end : end;
-		err = protect_piece(&r, at, e, wp, unpopulated && r.mem != U_MEM_SHMEM);
+		/* File memory keeps its protection in page table markers, on
+		 * holes too (userfaultfd_wp_use_markers()); anonymous memory
+		 * only with WP_UNPOPULATED. */
+		err = protect_piece(&r, at, e, wp, unpopulated || r.mem != U_MEM_ANON);
 		if (err)
 			break;
 		at = e;

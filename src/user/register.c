@@ -289,7 +289,8 @@ static int replace(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintpt
 	struct u_vma pv = *v;
 
 	pv.prot = prot;
-	u_range_remove_span(u_ctx_index(ctx), s, e);
+	if (u_range_remove_span(u_ctx_index(ctx), s, e) < 0)
+		return -ENOMEM;   /* the ranges table is full (user.h) */
 	if (stale)
 		prune_orphans();
 	int err = add_piece(ctx, &pv, s, e, mode);
@@ -440,8 +441,8 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 		    ((s | e) & (vmas[i].psize - 1)))
 			err = -EINVAL;
 	}
-	if (!err)
-		u_range_remove_span(u_ctx_index(ctx), start, end);
+	if (!err && u_range_remove_span(u_ctx_index(ctx), start, end) < 0)
+		err = -ENOMEM;   /* the ranges table is full (user.h) */
 	u_range_unlock();
 	u_vmas_free(vmas, cap);
 	if (!err)

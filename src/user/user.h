@@ -188,8 +188,10 @@ void u_range_unlock(void);
 int u_range_add(const struct u_range *r);           /* 0 or -1 ENOMEM */
 /* Forget ctx's registration of [start, end), disarming its traps (poisoned
  * pages stay poisoned, in ranges of ctx -1), splitting ranges that reach
- * outside; returns how many pieces were removed.  ctx -1: take poisoned
- * pages over for a new registration (their traps stay armed). */
+ * outside; returns how many pieces were removed, or -1 ENOMEM when a hole
+ * in the middle of a range finds no slot for its tail (nothing changed).
+ * ctx -1: take poisoned pages over for a new registration (their traps
+ * stay armed). */
 int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end);
 /* Iterate ranges under the lock: the i-th live range, or NULL. */
 struct u_range *u_range_at(int i);

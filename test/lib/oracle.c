@@ -360,6 +360,15 @@ long orc_max_map_count(void)
 	return n;
 }
 
+int orc_fds_open(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
 /* orc_bus_touch(): the access jumps back here on SIGBUS. */
 static sigjmp_buf bus_jump;
 static volatile sig_atomic_t bus_armed;

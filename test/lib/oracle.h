@@ -55,6 +55,8 @@ long orc_hugepages_reserve(long n, long *reserved);
 void orc_hugepages_release(long reserved);
 /* vm.max_map_count, or -1 where it cannot be read. */
 long orc_max_map_count(void);
+/* How many of the descriptors 0..1023 are open. */
+int orc_fds_open(void);
 
 /* One row of an ioctl's error table: run request on fd with arg, record the
  * outcome and the output field (named field, at *out) as an observable, and
