@@ -29,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/passfd_io.h"
+
 #define NPAGES 4
 static long page;
 static char *area;
@@ -43,36 +45,6 @@ static void logf_(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_len += (size_t)vsnprintf(log_buf + log_len, sizeof(log_buf) - log_len, fmt, ap);
 	va_end(ap);
-}
-
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1 || !CMSG_FIRSTHDR(&m))
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
-	return fd;
-}
-
-static int send_fd(int sock, int fd)
-{
-	char byte = 'F';
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	memset(&u, 0, sizeof(u));
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
 }
 
 static const char *where(unsigned long a)
@@ -94,12 +66,13 @@ static ssize_t read_msg(int fd, struct uffd_msg *msg)
 }
 
 /* The handler process: serves both fds until the program says stop. */
-static int handler(int sock)
+static int handler(int sock, void *arg)
 {
-	int uffd = recv_fd(sock), cfd = -1;
+	int uffd = pfd_recv(sock), cfd = -1;
 	char *src = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char fill = 'A';
 
+	(void)arg;
 	if (uffd < 0)
 		return 2;
 	if (strcmp(mode, "read")) {
@@ -151,28 +124,22 @@ static int handler(int sock)
 
 int main(int argc, char **argv)
 {
-	int sv[2];
+	int sock;
 
 	if (argc > 1)
 		mode = argv[1];
 	page = sysconf(_SC_PAGESIZE);
 	area = mmap(NULL, NPAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+	pid_t h = pfd_spawn(handler, NULL, &sock);
+	if (h < 0)
 		return 1;
-	fflush(stdout);
-	pid_t h = fork();
-	if (h == 0) {
-		close(sv[0]);
-		_exit(handler(sv[1]));
-	}
-	close(sv[1]);
 	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	struct uffdio_api api = { .api = UFFD_API,
 				  .features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_UNMAP };
 	struct uffdio_register reg = { .range = { (unsigned long)area, NPAGES * page },
 				       .mode = UFFDIO_REGISTER_MODE_MISSING };
 	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg) ||
-	    send_fd(sv[0], uffd)) {
+	    pfd_send(sock, uffd)) {
 		perror("userfaultfd with EVENT_FORK, sent to the handler");
 		return 1;
 	}
@@ -192,12 +159,12 @@ int main(int argc, char **argv)
 	printf("parent: child exited %d; area+3 '%c'\n",
 	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, area[3 * page]);
 	fflush(stdout);
-	shutdown(sv[0], SHUT_WR);
+	shutdown(sock, SHUT_WR);
 	char buf[4096];
 	ssize_t n;
 	printf("-- the handler's log --\n");
 	fflush(stdout);
-	while ((n = read(sv[0], buf, sizeof(buf))) > 0)
+	while ((n = read(sock, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, stdout);
 	waitpid(h, &status, 0);
 	printf("handler exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
