@@ -30,22 +30,12 @@
 #include <unistd.h>
 
 #include "../lib/passfd_io.h"
+#include "../lib/prog_log.h"
 
 #define NPAGES 4
 static long page;
 static char *area;
-static char log_buf[4096];
-static size_t log_len;
 static const char *mode = "read";
-
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	log_len += (size_t)vsnprintf(log_buf + log_len, sizeof(log_buf) - log_len, fmt, ap);
-	va_end(ap);
-}
 
 static const char *where(unsigned long a)
 {
