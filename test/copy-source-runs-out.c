@@ -5,12 +5,14 @@
  * the page is placed).  The pages before the first unreadable source page
  * are copied and woken: copy = their bytes, EAGAIN; the rest stay missing.
  * An unreadable first page is EFAULT, copy -EFAULT, nothing done.
- * Unreadable: unmapped, PROT_NONE, or a page of a registered range that the
- * kernel's copy_from_user() cannot have (missing, with UFFD_FEATURE_SIGBUS,
- * or poisoned): the ioctl's own read of it is EFAULT, no SIGBUS reaches the
- * program.  Anonymous, shared and private shmem destinations, with and
- * without MODE_WP; hugetlb huge page by huge page.  Found by the differential fuzzer (found-4-1861,
- * found-4-1952, found-4-6540 in test/fuzz-corpus/).
+ * Unreadable: unmapped, PROT_NONE (in a registered range too), or a page of
+ * a registered range that the kernel's copy_from_user() cannot have
+ * (missing, with UFFD_FEATURE_SIGBUS, or poisoned): the ioctl's own read of
+ * it is EFAULT, no SIGBUS reaches the program, nothing waits forever.
+ * Anonymous, shared and private shmem destinations, with and without
+ * MODE_WP; hugetlb huge page by huge page.  Found by the differential fuzzer
+ * (found-4-1861, found-4-1952, found-4-6540, copy-source-prot-none-in-wp-range
+ * in test/fuzz-corpus/).
  */
 #include "oracle.h"
 
@@ -91,6 +93,23 @@ static void one(int kind, uint64_t mode)
 	struct uffdio_poison p = { { (uintptr_t)reg + t_page, t_page }, 0, 0 };
 	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_POISON, &p));
 	copy_case("source runs into a poisoned page", mem + 2 * t_page, reg, 2, mode, EAGAIN);
+	missing_pages("after", mem, mode);
+	munmap(mem, NP * t_page);
+	munmap(reg, 2 * t_page);
+
+	/* ... and into a PROT_NONE page of a range registered WP alone (no
+	 * userfault there: the ioctl's read is EFAULT at once), onto a page
+	 * that holds data (the source is read first) and after a copy. */
+	reg = t_map(2 * t_page);
+	reg[0] = 9;
+	mprotect(reg + t_page, t_page, PROT_NONE);
+	t_register(fd, reg, 2 * t_page, UFFDIO_REGISTER_MODE_WP);
+	mem = dest(kind, mode);
+	copy_case("page 1 filled", mem + t_page, reg, 1, mode, 0);
+	copy_case("source runs into PROT_NONE registered WP, onto data", mem, reg, 2, mode,
+		  EAGAIN);
+	copy_case("source PROT_NONE registered WP, onto data", mem + t_page, reg + t_page, 1,
+		  mode, EFAULT);
 	missing_pages("after", mem, mode);
 	munmap(mem, NP * t_page);
 	munmap(reg, 2 * t_page);
