@@ -123,13 +123,19 @@ void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *
 	if (!u_fault_pending(page, ctx, msg->arg.pagefault.flags) || u_range_generation() != gen ||
 	    atomic_load(&c->state) != U_CTX_READY)
 		goto out;
+	/* Counted among the watchers of the rings before the message goes:
+	 * a handler in another process then posts its answer for us to run
+	 * (ring.c) instead of waking the owner's server thread. */
+	const bool watching = u_ring_watch_begin();
 	if (u_ctx_send(c, msg) < 0)
-		goto out;
+		goto unwatch;
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0;; i++) {
 		if (ST(atomic_load_explicit(&s->word, memory_order_acquire)) == SLOT_WOKEN)
-			goto out;
+			goto unwatch;
+		if (watching && u_ring_run_posted())
+			continue;
 		if (i < 64) {
 			cpu_relax();
 			continue;
@@ -139,10 +145,18 @@ void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *
 		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS)
 			break;
 	}
+	const int sleeping = WORD(tag, SLOT_SLEEPING);
 	int w = WORD(tag, SLOT_WAITING);
-	if (atomic_compare_exchange_strong(&s->word, &w, WORD(tag, SLOT_SLEEPING)))
-		while (atomic_load(&s->word) == WORD(tag, SLOT_SLEEPING))
-			futex(&s->word, FUTEX_WAIT_PRIVATE, WORD(tag, SLOT_SLEEPING));
+	if (atomic_compare_exchange_strong(&s->word, &w, sleeping))
+		while (atomic_load(&s->word) == sleeping) {
+			if (watching)
+				u_ring_sleep(&s->word, sleeping);
+			else
+				futex(&s->word, FUTEX_WAIT_PRIVATE, sleeping);
+		}
+unwatch:
+	if (watching)
+		u_ring_watch_end();
 out:
 	atomic_store(&s->word, WORD(tag, SLOT_FREE));
 	unspill(page, passed);
