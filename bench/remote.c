@@ -114,10 +114,9 @@ int remote_run(const struct scenario *s, int backend, struct sample *out, char *
 		bench_err(err, errlen, "socketpair: %s", strerror(errno));
 		goto out;
 	}
-	fd = bench_uffd(backend, O_CLOEXEC | O_NONBLOCK, 0, mem, len,
-			UFFDIO_REGISTER_MODE_MISSING, err, errlen);
-	if (fd < 0)
-		goto out;
+	/* The handler process first, as Firecracker's exists before the
+	 * VMM registers its memory (a fork after REGISTER would also change
+	 * how the user backend backs the range: src/user/pcache.c). */
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -130,6 +129,10 @@ int remote_run(const struct scenario *s, int backend, struct sample *out, char *
 	}
 	close(sv[1]);
 	sv[1] = -1;
+	fd = bench_uffd(backend, O_CLOEXEC | O_NONBLOCK, 0, mem, len,
+			UFFDIO_REGISTER_MODE_MISSING, err, errlen);
+	if (fd < 0)
+		goto out;
 	if (send_fd(sv[0], fd)) {
 		bench_err(err, errlen, "sendmsg: %s", strerror(errno));
 		goto out;
