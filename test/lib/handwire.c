@@ -78,7 +78,12 @@ int hw_connect(pid_t owner, uint64_t salt, struct hw *h)
 		return -1;
 	h->data = (char *)h->ring + W_RING_DATA;
 	char bell = 1;
-	return write(h->req, &bell, 1) == 1 ? 0 : -1;   /* connected */
+	if (write(h->req, &bell, 1) != 1)
+		return -1;
+	/* Connected: the owner closed its copies (and the marker) at the bell. */
+	for (int i = 0; i < 5000 && marker(owner, prefix, rest, sizeof(rest)) >= 0; i++)
+		usleep(1000);
+	return marker(owner, prefix, rest, sizeof(rest)) >= 0 ? -1 : 0;
 }
 
 void hw_post(struct hw *h, const struct w_req *rq, const void *data)
