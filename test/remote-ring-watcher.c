@@ -2,17 +2,17 @@
 /*
  * A thread of the owner blocked in a fault runs what a handler process
  * posts in its ring (src/user/wire.h, ring.c), and trusts it no more than
- * the owner's server thread does.  Two threads of the owner fault on pages
- * 0 and 2.  A forked child of the same user speaks the protocol by hand
- * (test/lib/handwire.h): once the owner counts watchers it posts, waking a
- * watcher only (no bell for the server), a COPY whose data length
- * disagrees with its len (EINVAL), then a COPY of page 0 (done: the first
- * thread reads its byte).  A grandchild closes its end of the reply pipe,
- * posts a COPY of page 2 the same way and exits once it is done: the
+ * the owner's server thread does.  A forked child of the same user
+ * connects by hand (test/lib/handwire.h); then two threads of the owner
+ * fault on pages 0 and 2 (a thread watches the rings that exist when it
+ * begins to wait).  Once the owner counts both as watchers the child
+ * posts, waking a watcher only (no bell for the server), a COPY whose data
+ * length disagrees with its len (EINVAL), then a COPY of page 0 (done: the
+ * first thread reads its byte).  A grandchild closes its end of the reply
+ * pipe, posts a COPY of page 2 the same way and exits once it is done: the
  * owner's reply byte went to a pipe nobody reads, and the owner does not
  * die of it (no SIGPIPE in the faulting thread); the second thread reads
- * its byte.  The channel is the
- * user backend's: the kernel half skips.
+ * its byte.  The channel is the user backend's: the kernel half skips.
  */
 #include <linux/futex.h>
 #include <sys/stat.h>
@@ -21,8 +21,19 @@
 #include "oracle.h"
 #include "handwire.h"
 
-static int fd;
+static int fd, go[2];
 static char *mem;
+
+/* Faults on page arg once a client is connected (a thread watches the
+ * rings that exist when it begins to wait): the byte it read. */
+static void *toucher(void *arg)
+{
+	char b;
+
+	if (read(go[0], &b, 1) != 1)
+		return (void *)-1;
+	return (void *)(intptr_t)*(volatile char *)arg;
+}
 
 /* Post rq, wake one watcher of the owner (never its server). */
 static void post_to_watcher(struct hw *h, const struct w_req *rq, const void *data)
@@ -48,7 +59,7 @@ static void child(void *arg, int report)
 	struct hw h;
 	char *page = t_map(t_page);
 
-	if (fstat(fd, &st) || hw_connect(owner, 2, &h))
+	if (fstat(fd, &st) || hw_connect(owner, 2, &h) || write(go[1], "gg", 2) != 2)
 		_exit(2);
 	/* Both faulting threads count themselves before their message goes. */
 	for (int i = 0; i < 10000 && atomic_load(&h.pub->watchers) < 2; i++)
@@ -94,9 +105,10 @@ static void scenario(void)
 	mem = t_map(3 * t_page);
 	t_register(fd, mem, 3 * t_page, UFFDIO_REGISTER_MODE_MISSING);
 
-	struct orc_toucher a, b;
-	orc_touch_start(&a, mem + 5, 0, 0);
-	orc_touch_start(&b, mem + 2 * t_page + 5, 0, 0);
+	pthread_t a, b;
+	T_ASSERT(pipe2(go, O_CLOEXEC) == 0);
+	T_ASSERT(pthread_create(&a, NULL, toucher, mem + 5) == 0);
+	T_ASSERT(pthread_create(&b, NULL, toucher, mem + 2 * t_page + 5) == 0);
 	pid_t self = getpid();
 	char out[1024];
 	int n = orc_in_child(child, &self, out, sizeof(out) - 1);
@@ -106,7 +118,9 @@ static void scenario(void)
 	T_EXPECT(strstr(out, "COPY, short data: -22\n"));
 	T_EXPECT(strstr(out, "COPY of page 0: 0\n"));
 	T_EXPECT(strstr(out, "peer without a reply pipe exited: 1\n"));
-	char va = orc_touch_join(&a), vb = orc_touch_join(&b);
+	void *ra, *rb;
+	T_ASSERT(pthread_join(a, &ra) == 0 && pthread_join(b, &rb) == 0);
+	char va = (char)(intptr_t)ra, vb = (char)(intptr_t)rb;
 	T_OBS("the faulting threads read %#x and %#x", va & 0xff, vb & 0xff);
 	T_EXPECT_EQ(va, 0x5a);
 	T_EXPECT_EQ(vb, 0x77);

@@ -337,11 +337,10 @@ static int forward(struct chan *c, const struct stat *st, unsigned long request,
 	memcpy(rq->arg, arg, argsize);
 	atomic_store(&r->state, W_POSTED);
 	atomic_fetch_add(&r->bell, 1);
-	/* A thread of the owner that waits for a page runs it, if one
-	 * watches (it sees the post before it stops watching); else the
-	 * owner's server thread for us. */
+	/* A thread of the owner blocked in a fault runs it, if one watches
+	 * our ring; else the owner's server thread for us. */
 	int err = 0;
-	if (w_resolving(request) && atomic_load(&c->pub->watchers) > 0)
+	if (w_resolving(request) && r->watched && atomic_load(&c->pub->watchers) > 0)
 		sys_futex(&r->bell, FUTEX_WAKE, 1, NULL);
 	else
 		err = ring_server(c);

@@ -34,6 +34,11 @@ struct waitv {                /* struct futex_waitv */
 	uint32_t flags, reserved;
 };
 
+/* The rings watchers watch: those of the first WATCH_MAX slots (a watcher
+ * sleeps on all of their bells at once, and its stack may be a small
+ * alternate signal stack).  The others' clients always ring their server. */
+#define WATCH_MAX 14
+
 struct peer {
 	_Atomic(struct w_ring *) ring;   /* NULL: none */
 	int rep_w;                       /* the client's reply pipe (O_NONBLOCK) */
@@ -78,6 +83,7 @@ void u_ring_attach(int slot, struct w_ring *ring, int rep_w)
 	struct peer *p = &peers[slot];
 
 	p->rep_w = rep_w;
+	ring->watched = slot < WATCH_MAX;
 	atomic_store(&p->closing, 0);
 	atomic_store(&p->ring, ring);
 	atomic_fetch_add(&peers_live, 1);
@@ -221,7 +227,7 @@ bool u_ring_run_posted(void)
 
 	if (!atomic_load(&peers_live))
 		return false;
-	for (int i = 0; i < U_RING_MAX; i++) {
+	for (int i = 0; i < WATCH_MAX; i++) {
 		struct peer *p = &peers[i];
 		if (!atomic_load_explicit(&p->ring, memory_order_relaxed))
 			continue;
@@ -236,7 +242,7 @@ bool u_ring_run_posted(void)
 
 bool u_ring_watch_begin(void)
 {
-	if (!pub)
+	if (!pub || !atomic_load(&peers_live))
 		return false;
 	atomic_fetch_add(&pub->watchers, 1);
 	return true;
@@ -249,16 +255,17 @@ void u_ring_watch_end(void)
 	u_ring_run_posted();
 }
 
+
 void u_ring_sleep(_Atomic int *word, int val)
 {
-	struct waitv w[2 + U_RING_MAX];
+	struct waitv w[2 + WATCH_MAX];
 	int n = 0;
 
 	w[n++] = (struct waitv){ (uint64_t)(unsigned)val, (uintptr_t)word,
 				 WAITV_U32 | WAITV_PRIVATE, 0 };
 	w[n++] = (struct waitv){ (uint64_t)(unsigned)atomic_load(&peers_gen),
 				 (uintptr_t)&peers_gen, WAITV_U32 | WAITV_PRIVATE, 0 };
-	for (int i = 0; i < U_RING_MAX && atomic_load(&peers_live); i++) {
+	for (int i = 0; i < WATCH_MAX && atomic_load(&peers_live); i++) {
 		struct peer *p = &peers[i];
 		if (!atomic_load_explicit(&p->ring, memory_order_relaxed))
 			continue;

@@ -109,15 +109,20 @@ static void unspill(uintptr_t page, int passed)
 		atomic_fetch_sub(&spill[(home + (unsigned)k) % NBUCKETS], 1);
 }
 
+/* The slot this thread waits in (innermost fault): a thread that resolves
+ * its own fault (ring.c) wakes it without a system call. */
+static __thread struct slot *own_slot __attribute__((tls_model("initial-exec")));
+
 void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *msg)
 {
 	int tag, passed;
-	struct slot *s = claim(page, &tag, &passed);
+	struct slot *s = claim(page, &tag, &passed), *outer = own_slot;
 	struct u_ctx *c = &u_ctxs[ctx];
 
 	atomic_store(&s->ctx, ctx);
 	atomic_store(&s->page, page);
 	atomic_store(&s->word, WORD(tag, SLOT_WAITING));
+	own_slot = s;
 	/* Published: any resolution from here on wakes us.  Was there one
 	 * before, or did the range or its context go away? */
 	if (!u_fault_pending(page, ctx, msg->arg.pagefault.flags) || u_range_generation() != gen ||
@@ -140,6 +145,12 @@ void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *
 			cpu_relax();
 			continue;
 		}
+		/* A handler in another process needs a CPU to answer: no
+		 * looking on with the CPU yielded, which on a busy machine
+		 * hands it to any other process for a time slice; asleep,
+		 * the handler's post wakes us (ring.c). */
+		if (watching)
+			break;
 		sched_yield();
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS)
@@ -158,6 +169,7 @@ unwatch:
 	if (watching)
 		u_ring_watch_end();
 out:
+	own_slot = outer;
 	atomic_store(&s->word, WORD(tag, SLOT_FREE));
 	unspill(page, passed);
 }
@@ -178,7 +190,7 @@ static void wake_slot(struct slot *s, int ctx, uintptr_t start, uintptr_t end)
 	const int tag = TAG(w);
 	for (;;) {
 		if (atomic_compare_exchange_strong(&s->word, &w, WORD(tag, SLOT_WOKEN))) {
-			if (ST(w) == SLOT_SLEEPING)
+			if (ST(w) == SLOT_SLEEPING && s != own_slot)
 				futex(&s->word, FUTEX_WAKE_PRIVATE, 1);
 			return;
 		}

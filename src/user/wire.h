@@ -37,9 +37,13 @@
  * the owner's public page (the service marker memfd, which clients map
  * read-only: sealed F_SEAL_FUTURE_WRITE).  For a request that resolves
  * faults (COPY, ZEROPAGE, CONTINUE, POISON, WAKE, WRITEPROTECT) the client
- * wakes a watcher (FUTEX_WAKE on bell) when there is one; otherwise, and
+ * wakes a watcher (FUTEX_WAKE on bell) when the page counts one and the
+ * owner says watchers watch its ring (the first few rings); otherwise, and
  * for every other request, it writes a byte on the request pipe, and the
- * owner's server thread for that client takes it.  So a handler's COPY is
+ * owner's server thread for that client takes it.  A watcher counts itself
+ * before its fault's message goes, and looks at the rings after reading
+ * their bells, before it sleeps on them, and once more when it stops
+ * counting itself: no post to a watched ring goes unseen.  So a handler's COPY is
  * run by the very thread that waits for the page, as the kernel's fills and
  * wakes it: on one CPU the round trip is two process switches, not four.
  *
@@ -99,6 +103,7 @@ struct w_rep {
 struct w_ring {
 	_Atomic uint32_t state;
 	_Atomic uint32_t bell;          /* the client adds one per request */
+	uint32_t watched;               /* the owner's watchers watch this ring */
 	struct w_req req;               /* the client's, before W_POSTED */
 	struct w_rep rep;               /* the owner's, before W_DONE */
 };
