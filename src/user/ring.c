@@ -221,21 +221,24 @@ int u_ring_serve(int slot)
 	return ran;
 }
 
+/* Watched slot i's ring, in use (peer_put() after), or NULL. */
+static struct w_ring *watched(int i)
+{
+	if (!atomic_load(&peers_live) || !atomic_load_explicit(&peers[i].ring, memory_order_relaxed))
+		return NULL;
+	return peer_get(&peers[i]);
+}
+
 bool u_ring_run_posted(void)
 {
 	bool ran = false;
 
-	if (!atomic_load(&peers_live))
-		return false;
 	for (int i = 0; i < WATCH_MAX; i++) {
-		struct peer *p = &peers[i];
-		if (!atomic_load_explicit(&p->ring, memory_order_relaxed))
-			continue;
-		struct w_ring *r = peer_get(p);
-		if (!r)
-			continue;
-		ran |= run(p, r, false);
-		peer_put(p);
+		struct w_ring *r = watched(i);
+		if (r) {
+			ran |= run(&peers[i], r, false);
+			peer_put(&peers[i]);
+		}
 	}
 	return ran;
 }
@@ -255,7 +258,6 @@ void u_ring_watch_end(void)
 	u_ring_run_posted();
 }
 
-
 void u_ring_sleep(_Atomic int *word, int val)
 {
 	struct waitv w[2 + WATCH_MAX];
@@ -265,18 +267,15 @@ void u_ring_sleep(_Atomic int *word, int val)
 				 WAITV_U32 | WAITV_PRIVATE, 0 };
 	w[n++] = (struct waitv){ (uint64_t)(unsigned)atomic_load(&peers_gen),
 				 (uintptr_t)&peers_gen, WAITV_U32 | WAITV_PRIVATE, 0 };
-	for (int i = 0; i < WATCH_MAX && atomic_load(&peers_live); i++) {
-		struct peer *p = &peers[i];
-		if (!atomic_load_explicit(&p->ring, memory_order_relaxed))
-			continue;
-		struct w_ring *r = peer_get(p);
+	for (int i = 0; i < WATCH_MAX; i++) {
+		struct w_ring *r = watched(i);
 		if (!r)
 			continue;
 		/* Shared: the client wakes it from its own mapping.  (Once
 		 * unmapped, the address is EFAULT or another ring's: either
 		 * ends the wait early, and the caller comes back.) */
 		w[n++] = (struct waitv){ atomic_load(&r->bell), (uintptr_t)&r->bell, WAITV_U32, 0 };
-		peer_put(p);
+		peer_put(&peers[i]);
 	}
 	/* Posted before the bells were read: run it now. */
 	if (u_ring_run_posted())
