@@ -1,7 +1,10 @@
 /* Adjacent ranges registered alike become one mapping in the kernel, so one
  * COPY or ZEROPAGE may span them; ranges registered with different modes
  * stay separate mappings, and an operation spanning them fails as a whole
- * (ENOENT, nothing filled). */
+ * (ENOENT, nothing filled).  Anonymous memory, and pieces of one mapping of
+ * a file (shared and private shmem: the file offsets follow on), registered
+ * one after another or registered again over a registration kept (found-5-
+ * 77695 in test/fuzz-corpus/). */
 #include "harness.h"
 #include "oracle.h"
 
@@ -33,6 +36,27 @@ static void scenario(void)
 	c = (struct uffdio_copy){ (uintptr_t)mem + 7 * t_page, (uintptr_t)src, 2 * t_page, 0, 0 };
 	orc_ioctl_case("COPY from a range alike into a different one", fd, UFFDIO_COPY, &c,
 		       "copy", &c.copy, ENOENT);
+
+	/* Pieces of one memfd mapping. */
+	for (int shared = 1; shared >= 0; shared--) {
+		int mfd = orc_memfd(8 * t_page);
+		char *sh = orc_mmap(8 * t_page, PROT_READ | PROT_WRITE,
+				    shared ? MAP_SHARED : MAP_PRIVATE, mfd);
+		close(mfd);
+		t_register(fd, sh, 2 * t_page, M);
+		t_register(fd, sh + 2 * t_page, 2 * t_page, M);
+		c = (struct uffdio_copy){ (uintptr_t)sh + t_page, (uintptr_t)src, 2 * t_page, 0, 0 };
+		orc_ioctl_case(shared ? "shared shmem: COPY across two registrations alike" :
+			       "private shmem: COPY across two registrations alike",
+			       fd, UFFDIO_COPY, &c, "copy", &c.copy, 0);
+		t_register(fd, sh + 5 * t_page, t_page, M);
+		t_register(fd, sh + 4 * t_page, 4 * t_page, M);
+		z = (struct uffdio_zeropage){ { (uintptr_t)sh + 4 * t_page, 4 * t_page }, 0, 0 };
+		orc_ioctl_case(shared ? "shared shmem: ZEROPAGE across a registration kept" :
+			       "private shmem: ZEROPAGE across a registration kept",
+			       fd, UFFDIO_ZEROPAGE, &z, "zeropage", &z.zeropage, 0);
+		munmap(sh, 8 * t_page);
+	}
 	close(fd);
 }
 T_MAIN("adjacent-registrations", scenario)

@@ -33,14 +33,6 @@ static void give_back(int n)
 		close(held[--nheld]);
 }
 
-static int fds_open(void)
-{
-	int n = 0;
-	for (int fd = 0; fd < 1024; fd++)
-		n += fcntl(fd, F_GETFD) >= 0;
-	return n;
-}
-
 static void scenario(void)
 {
 	struct rlimit rl = { 256, 256 };
@@ -53,14 +45,14 @@ static void scenario(void)
 	t_register(fd, mem, 8 * t_page, UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
 
 	exhaust();
-	const int before = fds_open();
+	const int before = orc_fds_open();
 	/* No descriptor left: opening fails at once, nothing left behind. */
 	errno = 0;
 	int fd2 = uffd_open(O_CLOEXEC | O_NONBLOCK, t_backend);
 	T_OBS("uffd_open with no descriptor left: %d %s", fd2 < 0 ? -1 : 0,
 	      fd2 < 0 ? t_errname(errno) : "");
 	T_EXPECT(fd2 < 0 && errno == EMFILE);
-	T_EXPECT_EQ(fds_open(), before);
+	T_EXPECT_EQ(orc_fds_open(), before);
 
 	/* The open one resolves faults without needing a descriptor. */
 	struct uffdio_copy c = { (uintptr_t)mem, (uintptr_t)src, t_page, 0, 0 };

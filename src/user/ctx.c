@@ -27,9 +27,8 @@
 struct u_ctx u_ctxs[U_MAX_CTX];
 
 static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
-static int monitor_epoll = -1;
-static pthread_once_t monitor_once = PTHREAD_ONCE_INIT;
-static int monitor_error;
+static int monitor_epoll = -1;   /* >= 0 once the monitor runs */
+static pthread_mutex_t monitor_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The fd numbers uffd_user_open() returned: the context's index + 1. */
 #define HINTS 65536
@@ -316,8 +315,7 @@ static void child_after_fork(void)
 	if (monitor_epoll >= 0)
 		sys_close(monitor_epoll);
 	monitor_epoll = -1;
-	monitor_once = (pthread_once_t)PTHREAD_ONCE_INIT;
-	monitor_error = 0;
+	pthread_mutex_init(&monitor_lock, NULL);
 	pthread_mutex_init(&ctx_lock, NULL);
 	for (int i = 0; i < U_MAX_CTX; i++) {
 		struct u_ctx *c = &u_ctxs[i];
@@ -357,19 +355,21 @@ static void fork_parent(void)
 	u_pcache_fork_done();
 }
 
-static void start_monitor(void)
+/* Start the monitor thread, unless it runs (or a forked child's task,
+ * serve_forked(), does): 0, or an errno.  Called under monitor_lock.  A
+ * failure (no memory for the thread's stack, no descriptor) leaves nothing
+ * behind, and the next open tries again. */
+static int start_monitor(void)
 {
 	sigset_t all, old;
 	pthread_t t;
 	pthread_attr_t attr;
 
 	if (monitor_epoll >= 0)
-		return;   /* a forked child's task (serve_forked) */
+		return 0;
 	monitor_epoll = epoll_create1(EPOLL_CLOEXEC);
-	if (monitor_epoll < 0) {
-		monitor_error = errno;
-		return;
-	}
+	if (monitor_epoll < 0)
+		return errno;
 	/* Other processes that hold our fds reach us through it (serve.c);
 	 * without it they get an error, our own use is unaffected. */
 	u_serve_start(monitor_epoll, U_SERVE_TAG);
@@ -380,18 +380,27 @@ static void start_monitor(void)
 	sigfillset(&all);
 	sys_sigprocmask(SIG_SETMASK, &all, &old);
 	atomic_store(&monitor_running, 0);
-	monitor_error = pthread_create(&t, &attr, monitor, NULL);
+	int err = pthread_create(&t, &attr, monitor, NULL);
 	sys_sigprocmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
+	if (err) {
+		if (err == EAGAIN)   /* no memory for its stack: what the kernel says */
+			err = ENOMEM;
+		u_serve_after_fork();   /* drops the service, as a child does */
+		sys_close(monitor_epoll);
+		monitor_epoll = -1;
+		return err;
+	}
 	/* Running before uffd_open() returns: a fork() right after it must not
 	 * catch the new thread halfway through its start (its locks held). */
-	while (!monitor_error && !atomic_load(&monitor_running))
+	while (!atomic_load(&monitor_running))
 		sys_futex(&monitor_running, FUTEX_WAIT_PRIVATE, 0, NULL);
 	static int atfork_done;
 	if (!atfork_done) {
 		atfork_done = 1;
 		pthread_atfork(fork_prepare, fork_parent, child_after_fork);
 	}
+	return 0;
 }
 
 #define USER_FLAGS (O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY)
@@ -417,9 +426,11 @@ int uffd_user_open(int flags)
 		uffd_set_why("cannot install the SIGSEGV handler: %s", strerror(errno));
 		return -1;
 	}
-	pthread_once(&monitor_once, start_monitor);
-	if (monitor_epoll < 0 || monitor_error) {
-		errno = monitor_error ? monitor_error : EAGAIN;
+	pthread_mutex_lock(&monitor_lock);
+	int monitor_err = start_monitor();
+	pthread_mutex_unlock(&monitor_lock);
+	if (monitor_err) {
+		errno = monitor_err;
 		uffd_set_why("cannot start the monitor thread: %s", strerror(errno));
 		return -1;
 	}
@@ -439,13 +450,20 @@ int uffd_user_open(int flags)
 	struct stat st;
 	if (sys_fstat(sv[0], &st) < 0)
 		goto fail;
-	pthread_mutex_lock(&ctx_lock);
 	struct u_ctx *ctx = NULL;
-	for (int i = 0; i < U_MAX_CTX && !ctx; i++)
-		if (atomic_load(&u_ctxs[i].state) == U_CTX_FREE)
-			ctx = &u_ctxs[i];
+	for (int round = 0; !ctx && round < 2; round++) {
+		/* Full: one closed a moment ago may still wait for the
+		 * monitor to release it (its slot is free once reaped). */
+		if (round)
+			u_ctx_reap();
+		pthread_mutex_lock(&ctx_lock);
+		for (int i = 0; i < U_MAX_CTX && !ctx; i++)
+			if (atomic_load(&u_ctxs[i].state) == U_CTX_FREE)
+				ctx = &u_ctxs[i];
+		if (!ctx)
+			pthread_mutex_unlock(&ctx_lock);
+	}
 	if (!ctx) {
-		pthread_mutex_unlock(&ctx_lock);
 		errno = EMFILE;
 		uffd_set_why("too many user-backend userfaultfds (%d)", U_MAX_CTX);
 		goto fail;

@@ -329,6 +329,15 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		goto retry;
 	}
 	u_range_leave();
+	if (u_fixup && (kind == F_POISON || (features & UFFD_FEATURE_SIGBUS))) {
+		/* libuffd reading for an ioctl (COPY's source, an argument):
+		 * where the kernel's copy_from_user() would get SIGBUS, its
+		 * access is EFAULT (found-4-6540: the program got the SIGBUS
+		 * of a COPY's source read). */
+		errno = saved_errno;
+		sys_sigprocmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
+		siglongjmp(*u_fixup, 1);
+	}
 	if (kind == F_POISON) {
 		/* The kernel reports a UFFDIO_POISON page as BUS_ADRERR too. */
 		u_raise_sigbus((void *)addr, BUS_ADRERR, uc);

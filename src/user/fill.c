@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "user.h"
 
@@ -57,10 +58,11 @@ void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 }
 
 /* Claim up to n pages from page i on whose state is from (or, for COPY, a
- * poisoned page, which COPY replaces) -> BUSY.  Returns how many; stops at
- * the first that cannot be claimed. */
+ * poisoned page, which COPY replaces) -> BUSY; not_wp: not an absent page
+ * write-protected (WP_UNPOPULATED).  Returns how many; stops at the first
+ * that cannot be claimed. */
 static size_t claim_run(const struct u_range *r, size_t i, size_t n, uint8_t from,
-			bool or_poison, uint8_t *was)
+			bool or_poison, bool not_wp, uint8_t *was)
 {
 	size_t k = 0;
 
@@ -69,6 +71,8 @@ static size_t claim_run(const struct u_range *r, size_t i, size_t n, uint8_t fro
 		uint8_t old = was[k] = atomic_load(st);
 		if ((old & U_PG_STATE) != from &&
 		    !(or_poison && (old & U_PG_STATE) == U_PG_POISON))
+			break;
+		if (not_wp && (old & U_PG_WP))
 			break;
 		if (!atomic_compare_exchange_strong(st, &old,
 				(uint8_t)((old & ~U_PG_STATE) | U_PG_BUSY)))
@@ -138,7 +142,13 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 		 * and private mappings' zero page needs a none pte). */
 		const bool over_poison = op == OP_COPY ||
 					 (op == OP_ZEROPAGE && r->mem == U_MEM_SHMEM);
-		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, over_poison, was);
+		/* The zero page of a private mapping, and a poison marker,
+		 * go only where the page table entry is empty: a write
+		 * protection marker there (a protected hole) is EEXIST
+		 * (mfill_atomic_pte_zeropage()'s pte_none(),
+		 * mfill_atomic_pte_poison()). */
+		const bool not_wp = (op == OP_ZEROPAGE && r->mem != U_MEM_SHMEM) || op == OP_POISON;
+		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, over_poison, not_wp, was);
 		if (!k) {
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
 			/* CONTINUE needs the page in the page cache. */
@@ -170,6 +180,9 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 				got = (int)k;
 			if (got > 0 && wp)
 				u_trap_protect(r, at, k * r->psize, true);
+			/* Mapped, as the kernel's CONTINUE maps the page. */
+			if (got > 0)
+				sys_madvise((void *)at, k * r->psize, MADV_POPULATE_READ);
 			break;
 		case OP_ZEROPAGE:
 			if (r->mem == U_MEM_SHMEM && k * r->psize > U_ZERO_LEN) {
@@ -203,12 +216,21 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 	return done;
 }
 
-/* The kernel merges adjacent mappings registered alike into one, and an
- * operation may span them; ours stay separate ranges. */
+/* The kernel merges adjacent mappings registered alike into one (pieces
+ * of one file where its offsets follow on), and an operation may span them;
+ * ours stay separate ranges. */
 static bool merged(const struct u_range *a, const struct u_range *b)
 {
-	return a->end == b->start && a->ctx == b->ctx && a->mode == b->mode &&
-	       a->prot == b->prot && a->mem == U_MEM_ANON && b->mem == U_MEM_ANON;
+	if (a->end != b->start || a->ctx != b->ctx || a->mode != b->mode ||
+	    a->prot != b->prot || a->mem != b->mem)
+		return false;
+	if (a->mem == U_MEM_ANON)
+		return true;
+	struct stat sa, sb;
+	return a->memfd >= 0 && b->memfd >= 0 &&
+	       b->file_off == a->file_off + (off_t)(a->end - a->start) &&
+	       sys_fstat(a->memfd, &sa) == 0 && sys_fstat(b->memfd, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* The range holding dst, if [dst, dst+len) lies in one (kernel) mapping

@@ -248,7 +248,11 @@ int u_vma_maywrite(const struct u_vma *v)
 	return 1;
 }
 
-int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity)
+/* The mappings meeting [start, end); as_registered: as the kernel sees them
+ * (registered ranges whole, classified), else as /proc/self/maps shows
+ * them (bounds and protection only). */
+static int vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity,
+		   bool as_registered)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[512];
@@ -281,7 +285,7 @@ int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity)
 		 * protection. */
 		struct u_range r;
 		uintptr_t in = 0;
-		if (u_range_find(cur.start, &r) && cur.end <= r.end) {
+		if (as_registered && u_range_find(cur.start, &r) && cur.end <= r.end) {
 			cur.prot = r.prot;
 			in = r.start;
 		}
@@ -304,13 +308,24 @@ int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity)
 			v = nv;
 			cap = ncap;
 		}
-		classify(&cur);
+		if (as_registered)
+			classify(&cur);
 		v[n++] = cur;
 	}
 	fclose(f);
 	*out = v;
 	*capacity = cap;
 	return n;
+}
+
+int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity)
+{
+	return vmas_in(start, end, out, capacity, true);
+}
+
+int u_maps_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity)
+{
+	return vmas_in(start, end, out, capacity, false);
 }
 
 void u_vmas_free(struct u_vma *v, int capacity)

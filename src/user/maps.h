@@ -24,6 +24,9 @@ struct u_vma {
  * sees them (libuffd's own memory left out): their count, or -errno.  Free
  * *out with u_vmas_free(*out, *capacity). */
 int u_vmas_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity);
+/* The same as /proc/self/maps shows them: our traps and write protection
+ * split them, each piece with its protection (start, end, prot only). */
+int u_maps_in(uintptr_t start, uintptr_t end, struct u_vma **out, int *capacity);
 void u_vmas_free(struct u_vma *v, int capacity);
 /* Is anything mapped in [start, end)?  1 or 0, or -errno.  Reads the maps
  * with system calls only: async-signal-safe. */

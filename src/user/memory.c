@@ -194,7 +194,8 @@ static void drop_anon(const struct u_range *r, uintptr_t s, uintptr_t e)
 		if ((old & U_PG_STATE) == U_PG_BUSY || (old & U_PG_STATE) == U_PG_POISON)
 			continue;
 		if (old & U_PG_WP) {
-			u_trap_protect(r, p, r->psize, false);
+			if (!u_pg_trapped(r, old))
+				u_trap_protect(r, p, r->psize, false);
 			atomic_fetch_and(st, (uint8_t)~U_PG_WP);
 		}
 		if ((r->mode & UFFDIO_REGISTER_MODE_MISSING) &&

@@ -29,6 +29,32 @@ static size_t apply(const struct u_range *r, uintptr_t at, size_t n, bool wp, in
 	return n;
 }
 
+/* Does page st take protection wp (present: whether it holds data, -1 not
+ * known)?  A trapped page takes its bit here and now, and no protection:
+ * its trap opens with the protection the bit (or the fill) says.  Without
+ * WP_UNPOPULATED an absent page takes nothing; a poisoned one never (the
+ * kernel leaves a poison marker as it is). */
+static bool decide(const struct u_range *r, _Atomic uint8_t *st, bool wp,
+		   bool unpopulated, int present)
+{
+	for (;;) {
+		uint8_t old = atomic_load(st);
+		const uint8_t state = old & U_PG_STATE;
+		if (state == U_PG_BUSY)
+			return false;   /* its fill decides */
+		if (!u_pg_trapped(r, old))
+			return wp ? unpopulated || (present >= 0 ? present : state != U_PG_MISSING)
+				  : old & U_PG_WP;
+		if (state == U_PG_POISON)
+			return false;
+		/* Shared memory filled elsewhere is there, trap or not. */
+		const bool bit = wp && (unpopulated || state == U_PG_CACHED || present > 0);
+		const uint8_t now = bit ? old | U_PG_WP : old & (uint8_t)~U_PG_WP;
+		if (now == old || atomic_compare_exchange_strong(st, &old, now))
+			return false;
+	}
+}
+
 /* Set or clear U_PG_WP over a piece of a range, protecting runs.  The bits
  * change first, then the protection, then u_wp_settle() looks at the bits
  * again: another call may have changed both meanwhile (see user.h).  A
@@ -50,15 +76,9 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 			    u_pages_present(r, s + k * r->psize, m * r->psize, vec) == 0;
 		for (size_t j = 0; j <= m; j++) {
 			bool take = false;
-			if (j < m) {
-				uint8_t old = atomic_load(&r->pages[first + k + j]);
-				if ((old & U_PG_STATE) == U_PG_BUSY)
-					take = false;
-				else if (wp)
-					take = unpopulated || (know ? vec[j] : (old & U_PG_STATE) != U_PG_MISSING);
-				else
-					take = old & U_PG_WP;
-			}
+			if (j < m)
+				take = decide(r, &r->pages[first + k + j], wp, unpopulated,
+					      know ? vec[j] : -1);
 			if (take) {
 				run++;
 				continue;
@@ -91,6 +111,11 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 		}
 	}
 	return err;
+}
+
+int u_protect_span(const struct u_range *r, uintptr_t s, uintptr_t e)
+{
+	return protect_piece(r, s, e, true, true);
 }
 
 int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *a)
@@ -137,7 +162,10 @@ int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *a)
 			break;
 		}
 		uintptr_t e = r.end < end ? r.end : end;
-		err = protect_piece(&r, at, e, wp, unpopulated && r.mem != U_MEM_SHMEM);
+		/* File memory keeps its protection in page table markers, on
+		 * holes too (userfaultfd_wp_use_markers()); anonymous memory
+		 * only with WP_UNPOPULATED. */
+		err = protect_piece(&r, at, e, wp, unpopulated || r.mem != U_MEM_ANON);
 		if (err)
 			break;
 		at = e;

@@ -348,10 +348,49 @@ static void drop(int i)
 	pages_put(base);
 }
 
+/* [start, end) is a hole in the middle of one range of ctx (at most one can
+ * hold it): that range is cut in two, its tail in a slot of its own, and
+ * ends at end.  0, or -1 ENOMEM (no slot: nothing changed). */
+static int split_middle(int ctx, uintptr_t start, uintptr_t end)
+{
+	const int hw = atomic_load(&high_water);
+
+	for (int i = 0; i < hw; i++) {
+		if (!atomic_load(&live[i]) || ranges[i].ctx != ctx)
+			continue;
+		const struct u_range r = ranges[i];
+		if (!(start > r.start && end < r.end))
+			continue;
+		struct u_range tail = r;
+		tail.start = end;
+		tail.pages = r.pages + (end - r.start) / r.psize;
+		if (r.memfd >= 0) {
+			tail.file_off = r.file_off + (off_t)(end - r.start);
+			tail.memfd = sys_fcntl(r.memfd, F_DUPFD_CLOEXEC, 0);
+		}
+		if (u_range_add(&tail) < 0) {
+			if (tail.memfd >= 0)
+				sys_close(tail.memfd);
+			errno = ENOMEM;
+			return -1;
+		}
+		write_begin();
+		STORE(ranges[i].end, end);
+		write_end();
+		return 0;
+	}
+	return 0;
+}
+
 int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 {
-	int removed = 0, hw = atomic_load(&high_water);
+	int removed = 0, hw;
 
+	/* The only change that needs a slot, made first: a full table
+	 * changes nothing (as the kernel's UNREGISTER at vm.max_map_count). */
+	if (split_middle(ctx, start, end) < 0)
+		return -1;
+	hw = atomic_load(&high_water);
 	for (int i = 0; i < hw; i++) {
 		if (!atomic_load(&live[i]) || ranges[i].ctx != ctx)
 			continue;
@@ -364,19 +403,6 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 		if (s == r.start && e == r.end) {
 			drop(i);
 			continue;
-		}
-		if (s > r.start && e < r.end) {
-			/* A hole in the middle: the tail becomes a range of its own. */
-			struct u_range tail = r;
-			tail.start = e;
-			tail.pages = r.pages + (e - r.start) / r.psize;
-			if (r.memfd >= 0) {
-				tail.file_off = r.file_off + (off_t)(e - r.start);
-				tail.memfd = sys_fcntl(r.memfd, F_DUPFD_CLOEXEC, 0);
-			}
-			if (u_range_add(&tail) < 0)
-				return -1;
-			hw = atomic_load(&high_water);
 		}
 		write_begin();
 		if (s == r.start) {

@@ -261,6 +261,102 @@ static void prune_orphans(void)
 	}
 }
 
+/* The start of ctx's first range above addr (UINTPTR_MAX: none). */
+static uintptr_t next_own(int ctx, uintptr_t addr)
+{
+	struct u_range o;
+
+	for (;;) {
+		addr = u_range_next_start(addr);
+		if (addr == UINTPTR_MAX || (u_range_find(addr, &o) && o.ctx == ctx))
+			return addr;
+	}
+}
+
+/* Register [s, e) of mapping v anew with mode and protection prot, over
+ * whatever this context had there: the pages keep their data, and those
+ * whose wp[] is set (mode has WP, the old range still describes them) their
+ * write protection (the kernel keeps a page's uffd-wp bit when only the
+ * mapping's modes change).  stale: some of it was mapped again since, and
+ * the poison of the old range went with its mapping. */
+static int replace(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintptr_t e,
+		   uint64_t mode, int prot, const uint8_t *wp, bool stale)
+{
+	const size_t n = (e - s) / v->psize;
+	struct u_vma pv = *v;
+
+	pv.prot = prot;
+	if (u_range_remove_span(u_ctx_index(ctx), s, e) < 0)
+		return -ENOMEM;   /* the ranges table is full (user.h) */
+	if (stale)
+		prune_orphans();
+	int err = add_piece(ctx, &pv, s, e, mode);
+	if (err)
+		return err;
+	u_range_remove_span(-1, s, e);   /* its poison is the new range's now */
+	struct u_range r;
+	if (!wp || !u_range_find(s, &r))
+		return 0;
+	for (size_t i = 0; i < n && !err;) {
+		size_t j = i;
+		while (j < n && wp[j])
+			j++;
+		if (j > i)
+			err = u_protect_span(&r, s + i * r.psize, s + j * r.psize);
+		i = j + 1;
+	}
+	return err;
+}
+
+/* REGISTER over [s, e) of mapping v, as the kernel's
+ * userfaultfd_register_range() treats each mapping: where this context
+ * registered it already with every mode asked for, nothing changes; the
+ * rest gets mode (no union), in one range per run.  Memory mapped again
+ * since (unseen without the shim) is registered afresh (stale.c). */
+static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintptr_t e,
+			  uint64_t mode)
+{
+	const int self = u_ctx_index(ctx);
+	const size_t n = (e - s) / v->psize;
+	uint8_t *wp = mode & UFFDIO_REGISTER_MODE_WP ? u_arena_alloc(n ? n : 1) : NULL;
+	uintptr_t run = 0;   /* the start of the run to register anew, or 0 */
+	int prot = v->prot, err = 0;
+	bool stale = false;
+
+	for (uintptr_t at = s; at < e && !err;) {
+		struct u_range old;
+		const bool mine = u_range_find(at, &old) && old.ctx == self;
+		uintptr_t to = mine ? old.end : next_own(self, at);
+		if (to > e)
+			to = e;
+		const bool current = mine && u_range_current(&old, v, at, to);
+		if (current && (old.mode & mode) == mode) {
+			if (run)
+				err = replace(ctx, v, run, at, mode, prot,
+					      wp ? wp + (run - s) / v->psize : NULL, stale);
+			run = 0;
+			stale = false;
+		} else {
+			if (!run)
+				run = at;
+			/* The registered protection, not our traps'. */
+			if (mine)
+				prot = old.prot;
+			stale |= mine && !current;
+			if (wp && current && (old.mode & UFFDIO_REGISTER_MODE_WP))
+				for (uintptr_t a = at; a < to; a += old.psize)
+					wp[(a - s) / v->psize] = U_PG_WP &
+						atomic_load(&old.pages[(a - old.start) / old.psize]);
+		}
+		at = to;
+	}
+	if (!err && run)
+		err = replace(ctx, v, run, e, mode, prot, wp ? wp + (run - s) / v->psize : NULL, stale);
+	if (wp)
+		u_arena_free(wp, n ? n : 1);
+	return err;
+}
+
 int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 {
 	const uint64_t mode = arg->mode;
@@ -299,16 +395,7 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 	for (int i = 0; i < n && !err; i++) {
 		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
 		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
-		/* Registering again replaces this context's registration; the
-		 * mapping's protection is the registered one, not our traps'. */
-		struct u_range old;
-		struct u_vma v = vmas[i];
-		if (u_range_find(s, &old) && old.ctx == u_ctx_index(ctx))
-			v.prot = old.prot;
-		u_range_remove_span(u_ctx_index(ctx), s, e);
-		err = add_piece(ctx, &v, s, e, mode);
-		if (!err)
-			u_range_remove_span(-1, s, e);   /* its poison is the new range's now */
+		err = register_piece(ctx, &vmas[i], s, e, mode);
 	}
 	u_range_unlock();
 	u_vmas_free(vmas, cap);
@@ -351,8 +438,8 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 		    ((s | e) & (vmas[i].psize - 1)))
 			err = -EINVAL;
 	}
-	if (!err)
-		u_range_remove_span(u_ctx_index(ctx), start, end);
+	if (!err && u_range_remove_span(u_ctx_index(ctx), start, end) < 0)
+		err = -ENOMEM;   /* the ranges table is full (user.h) */
 	u_range_unlock();
 	u_vmas_free(vmas, cap);
 	if (!err)

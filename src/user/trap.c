@@ -189,6 +189,40 @@ static ssize_t poke(const struct u_range *r, uintptr_t addr, const void *src, si
 	return n;
 }
 
+/* Make [addr, addr+len) absent again after a fill that cannot stand. */
+static void unfill(const struct u_range *r, uintptr_t addr, size_t len, bool shared)
+{
+	if (shared)
+		sys_fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      r->file_off + (off_t)(addr - r->start), (off_t)len);
+	else
+		sys_madvise((void *)addr, len, MADV_DONTNEED);
+}
+
+/* Write whole pages of src at addr: the bytes done, or -1 (errno) when not
+ * one page was.  The kernel copies page by page (mfill_atomic()): a source
+ * that becomes unreadable part way stops the fill at the page before, and
+ * the pages before stay filled.  A page written in part (a file write, or
+ * a huge page through /proc/self/mem) is made absent again. */
+static ssize_t poke_pages(const struct u_range *r, uintptr_t addr, const char *src,
+			  size_t len, bool shared)
+{
+	ssize_t done = poke(r, addr, src, len);
+
+	if (done == (ssize_t)len || (done < 0 && errno != EFAULT))
+		return done;
+	for (done = 0; (size_t)done < len; done += (ssize_t)r->psize) {
+		ssize_t w = poke(r, addr + (size_t)done, src + done, r->psize);
+		if (w == (ssize_t)r->psize)
+			continue;
+		const int err = w < 0 ? errno : EFAULT;
+		unfill(r, addr + (size_t)done, r->psize, shared);
+		errno = err;
+		return done ? done : -1;
+	}
+	return done;
+}
+
 int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		size_t len, bool wp)
 {
@@ -212,7 +246,7 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		/* Map the zero page, as the kernel's ZEROPAGE does: an empty
 		 * page table entry would read as missing to a later REGISTER
 		 * (filled twice) and to WRITEPROTECT (left unprotected). */
-		if (r->mem == U_MEM_ANON)
+		if (r->mem == U_MEM_ANON || r->mem == U_MEM_SHMEM_PRIVATE)
 			sys_madvise((void *)addr, len, MADV_POPULATE_READ);
 		return (int)(len / r->psize);
 	}
@@ -222,21 +256,16 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 			return sys_err();
 		sys_madvise((void *)addr, len, MADV_GUARD_REMOVE);
 	}
-	done = poke(r, addr, src, len);
+	done = poke_pages(r, addr, src, len, shared);
 	if (done < 0) {
 		err = -errno;
 		done = 0;
 	}
-	done &= ~(ssize_t)(r->psize - 1);
 	if (done && (!use_guard || !shared || wp) && sys_mprotect((void *)addr, done, prot)) {
 		/* Cannot open it (ENOMEM: vm.max_map_count): the pages stay
 		 * trapped and absent, and the caller gets the error. */
 		err = sys_err();
-		if (shared)
-			sys_fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  r->file_off + (off_t)(addr - r->start), done);
-		else
-			sys_madvise((void *)addr, done, MADV_DONTNEED);
+		unfill(r, addr, (size_t)done, shared);
 		done = 0;
 	}
 	if (use_guard) {
@@ -250,6 +279,11 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 	}
 	if (!done)
 		return err ? err : -EFAULT;
+	/* Mapped, as the kernel's fill maps its page: a later REGISTER
+	 * MINOR would take a page only in the page cache for a minor fault's
+	 * (found-4-2884). */
+	if (shared)
+		sys_madvise((void *)addr, (size_t)done, MADV_POPULATE_READ);
 	return (int)(done / r->psize);
 }
 
@@ -299,8 +333,9 @@ static int cached_pages(const struct u_range *r, uintptr_t addr, size_t n,
 	return 0;
 }
 
-/* Pages mapped in this process (present or swapped), or-ed into vec. */
-static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
+/* The pagemap entries of n pages at addr: vec[i] |= what says of entry i. */
+static int pagemap_each(uintptr_t addr, size_t n, unsigned char *vec,
+			unsigned char (*what)(uint64_t entry))
 {
 	int fd = proc_fd(&pagemap_fd, "/proc/self/pagemap", O_RDONLY);
 	uint64_t buf[512];
@@ -314,13 +349,38 @@ static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
 		if (got <= 0)
 			return got < 0 ? sys_err() : -EIO;
 		chunk = (size_t)got / sizeof(uint64_t);
-		/* Present (bit 63), or swapped (62) but not a guard marker (58). */
 		for (size_t j = 0; j < chunk; j++)
-			vec[i + j] |= (buf[j] >> 63) ||
-				      ((buf[j] >> 62) & 1 && !((buf[j] >> 58) & 1));
+			vec[i + j] |= what(buf[j]);
 		i += chunk;
 	}
 	return 0;
+}
+
+/* Present (bit 63), or swapped (62) but not a guard marker (58). */
+static unsigned char entry_mapped(uint64_t e)
+{
+	return (e >> 63) || ((e >> 62) & 1 && !((e >> 58) & 1));
+}
+
+static unsigned char entry_guard(uint64_t e)
+{
+	return (e >> 58) & 1;
+}
+
+/* Pages mapped in this process (present or swapped), or-ed into vec. */
+static int mapped_pages(uintptr_t addr, size_t n, unsigned char *vec)
+{
+	return pagemap_each(addr, n, vec, entry_mapped);
+}
+
+int u_pages_guarded(uintptr_t addr, size_t n, unsigned char *vec)
+{
+	if (!guard_in_pagemap) {
+		memset(vec, 1, n);   /* cannot tell (Linux 6.13): as it was */
+		return 0;
+	}
+	memset(vec, 0, n);
+	return pagemap_each(addr, n, vec, entry_guard);
 }
 
 int u_trap_standing(const struct u_range *r, uintptr_t addr)
@@ -330,14 +390,8 @@ int u_trap_standing(const struct u_range *r, uintptr_t addr)
 		int prot = u_maps_prot(addr);
 		return prot < 0 ? 0 : prot == PROT_NONE || r->prot == PROT_NONE;
 	}
-	if (!guard_in_pagemap)
-		return 1;   /* cannot tell (Linux 6.13): as it was */
-	int fd = proc_fd(&pagemap_fd, "/proc/self/pagemap", O_RDONLY);
-	uint64_t e;
-	if (fd < 0 || sys_pread(fd, &e, sizeof(e), (off_t)(addr / u_page * sizeof(e))) !=
-		      sizeof(e))
-		return 1;
-	return (e >> 58) & 1;
+	unsigned char one;
+	return u_pages_guarded(addr, 1, &one) ? 1 : one;
 }
 
 /* Huge pages mapped here: the first small page of each tells. */

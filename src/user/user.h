@@ -14,6 +14,7 @@
  *   wait.c     the threads blocked in a fault, and waking them
  *   ioctl.c    argument copying, UFFDIO_API and the dispatch
  *   register.c REGISTER and UNREGISTER;  maps.c  reading /proc/self/maps
+ *   stale.c    is a registration still the mapping it was made on?
  *   fill.c     COPY, ZEROPAGE, POISON, CONTINUE;  move.c  MOVE
  *   pcache.c   anonymous ranges filled through a page cache (under the shim)
  *   protect.c  WRITEPROTECT and WAKE
@@ -208,8 +209,10 @@ void u_range_unlock(void);
 int u_range_add(const struct u_range *r);           /* 0 or -1 ENOMEM */
 /* Forget ctx's registration of [start, end), disarming its traps (poisoned
  * pages stay poisoned, in ranges of ctx -1), splitting ranges that reach
- * outside; returns how many pieces were removed.  ctx -1: take poisoned
- * pages over for a new registration (their traps stay armed). */
+ * outside; returns how many pieces were removed, or -1 ENOMEM when a hole
+ * in the middle of a range finds no slot for its tail (nothing changed).
+ * ctx -1: take poisoned pages over for a new registration (their traps
+ * stay armed). */
 int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end);
 /* Iterate ranges under the lock: the i-th live range, or NULL. */
 struct u_range *u_range_at(int i);
@@ -228,6 +231,25 @@ void u_pages_free(_Atomic uint8_t *pages);
 static inline bool u_hugetlb(const struct u_range *r)
 {
 	return r->mem == U_MEM_HUGETLB || r->mem == U_MEM_HUGETLB_SHARED;
+}
+
+/* Is the trap of a page in state st armed, so that every access faults (a
+ * guard marker, or PROT_NONE)?  Absent pages in a range with MISSING or
+ * MINOR traps, pages in the page cache of a MINOR range, poisoned pages.
+ * Such a page's write protection is its U_PG_WP bit alone, applied when
+ * its trap opens: changing its protection would lift a PROT_NONE trap, or
+ * open a page a fill is writing. */
+static inline bool u_pg_trapped(const struct u_range *r, uint8_t st)
+{
+	switch (st & U_PG_STATE) {
+	case U_PG_MISSING:
+		return r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR);
+	case U_PG_CACHED:
+	case U_PG_POISON:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* ---- traps (trap.c) ---- */
@@ -272,6 +294,10 @@ int u_pages_mapped(const struct u_range *r, uintptr_t addr, size_t len,
  * unmapped it (unseen without the shim) the page at addr is new memory.
  * 1 yes (or cannot tell), 0 no.  Not signal-safe (may read the maps). */
 int u_trap_standing(const struct u_range *r, uintptr_t addr);
+/* Which of the n small pages at addr hold a guard marker: vec[i] = 1/0
+ * (all 1 where pagemap does not show markers, Linux 6.13-6.14).  0 or
+ * -errno. */
+int u_pages_guarded(uintptr_t addr, size_t n, unsigned char *vec);
 /* Apply write protection (or lift it) on [addr, addr+len). 0 or -errno. */
 int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp);
 /* A page's write protection follows its U_PG_WP bit, and threads may
@@ -285,6 +311,13 @@ int u_trap_protect(const struct u_range *r, uintptr_t addr, size_t len, bool wp)
  * read-only with its bit clear, whose next write was taken for the
  * program's own crash.) */
 void u_wp_settle(const struct u_range *r, uintptr_t addr, size_t n, bool applied);
+
+/* ---- stale registrations (stale.c) ---- */
+struct u_vma;
+/* Does r still describe the memory at [s, e), a part of r in mapping v (as
+ * /proc/self/maps shows it now)?  Without the shim a munmap is not seen:
+ * false where the memory disagrees with r (mapped again since). */
+bool u_range_current(const struct u_range *r, const struct u_vma *v, uintptr_t s, uintptr_t e);
 
 /* ---- waiting (wait.c) ---- */
 /* Send msg and block the calling thread until woken for page, or until ctx
@@ -344,6 +377,9 @@ int u_poison(struct u_ctx *ctx, struct uffdio_poison *arg, int64_t *result);
 int u_continue(struct u_ctx *ctx, struct uffdio_continue *arg, int64_t *result);
 int u_move(struct u_ctx *ctx, struct uffdio_move *arg, int64_t *result);
 int u_writeprotect(struct u_ctx *ctx, struct uffdio_writeprotect *arg);
+/* Write-protect every page of [s, e) of r, present or not (REGISTER keeps
+ * a page's protection over a change of modes).  0 or -errno (ENOMEM). */
+int u_protect_span(const struct u_range *r, uintptr_t s, uintptr_t e);
 int u_wake_ioctl(struct u_ctx *ctx, struct uffdio_range *arg);
 /* The tail of the filling ioctls: store ret (bytes done or -errno) in
  * *result, wake [dst, dst+ret) if asked, and return 0, -EAGAIN after partial

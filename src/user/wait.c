@@ -13,6 +13,11 @@
  * its page's bucket, or in the next ones when it is full (counting itself in
  * the spill of each full bucket it passed), so that waking one page looks
  * at one bucket, and at the next ones only while some waiter spilled over.
+ * Past U_MAX_WAITERS threads at once, a waiter sends its message all the
+ * same and sleeps on one shared word that every wake-up bumps, looking
+ * again whether its page is still pending each time (rarely needed: it
+ * only keeps a handler that reads every message before answering any from
+ * waiting for ever).
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -45,6 +50,10 @@ static _Atomic int spill[NBUCKETS];   /* waiters placed past this full bucket */
 
 #define SPIN_NS 50000     /* how long a waiter polls before it sleeps */
 
+/* Waiters that found no slot, and the word they sleep on. */
+static _Atomic int overflow_waiters;
+static _Atomic int overflow_seq;
+
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -66,12 +75,12 @@ static unsigned bucket_of(uintptr_t page)
 
 /* Claim a slot for page: in its bucket, else in the first bucket after it
  * with room; *passed says how many full buckets were passed (their spill
- * counts this waiter until it leaves). */
+ * counts this waiter until it leaves).  NULL: every slot is taken. */
 static struct slot *claim(uintptr_t page, int *tag, int *passed)
 {
 	const unsigned home = bucket_of(page);
 
-	for (;;) {
+	{
 		for (int k = 0; k < NBUCKETS; k++) {
 			const unsigned b = (home + (unsigned)k) % NBUCKETS;
 			for (int j = 0; j < PER_BUCKET; j++) {
@@ -96,9 +105,40 @@ static struct slot *claim(uintptr_t page, int *tag, int *passed)
 		}
 		for (int k = 0; k < NBUCKETS; k++)
 			atomic_fetch_sub(&spill[(home + (unsigned)k) % NBUCKETS], 1);
-		/* More blocked threads than slots: let one finish. */
-		sched_yield();
 	}
+	return NULL;
+}
+
+/* No slot: send the message, and sleep until a wake-up finds the page no
+ * longer pending (a wake-up bumps overflow_seq after its fill; the page is
+ * looked at after the counter is read, so none is missed). */
+static void wait_overflow(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *msg)
+{
+	struct u_ctx *c = &u_ctxs[ctx];
+	bool sent = false;
+
+	atomic_fetch_add(&overflow_waiters, 1);
+	for (;;) {
+		const int seq = atomic_load(&overflow_seq);
+		if (!u_fault_pending(page, ctx, msg->arg.pagefault.flags) ||
+		    u_range_generation() != gen || atomic_load(&c->state) != U_CTX_READY)
+			break;
+		if (!sent && u_ctx_send(c, msg) < 0)
+			break;
+		sent = true;
+		futex(&overflow_seq, FUTEX_WAIT_PRIVATE, seq);
+	}
+	atomic_fetch_sub(&overflow_waiters, 1);
+}
+
+static void wake_overflow(void)
+{
+	/* Page states change by seq_cst stores, so a waiter that counted
+	 * itself after this looks sees the change that came before it. */
+	if (!atomic_load(&overflow_waiters))
+		return;
+	atomic_fetch_add(&overflow_seq, 1);
+	futex(&overflow_seq, FUTEX_WAKE_PRIVATE, INT32_MAX);
 }
 
 static void unspill(uintptr_t page, int passed)
@@ -118,6 +158,11 @@ void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *
 	int tag, passed;
 	struct slot *s = claim(page, &tag, &passed), *outer = own_slot;
 	struct u_ctx *c = &u_ctxs[ctx];
+
+	if (!s) {
+		wait_overflow(ctx, page, gen, msg);
+		return;
+	}
 
 	atomic_store(&s->ctx, ctx);
 	atomic_store(&s->page, page);
@@ -235,6 +280,7 @@ void u_wake(int ctx, uintptr_t start, uintptr_t end)
 		hold->n++;
 		return;
 	}
+	wake_overflow();
 
 	if (end > start && (end - start) / pg <= WAKE_BY_PAGE) {
 		/* Waiters wait on the page (small or huge) holding the

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -39,6 +40,9 @@ static void *toucher(void *arg)
 	} else {
 		t->rval = *t->addr;
 	}
+	uint64_t one = 1;
+	if (t->done_fd >= 0 && write(t->done_fd, &one, sizeof(one)) != sizeof(one))
+		abort();
 	return NULL;
 }
 
@@ -48,6 +52,9 @@ void (orc_touch_start)(struct orc_toucher *t, void *addr, int write, char wval)
 	t->write = write;
 	t->wval = wval;
 	t->rval = 0;
+	/* -1 when out of descriptors (fd-exhaustion): only
+	 * orc_touch_or_msg() needs it. */
+	t->done_fd = eventfd(0, EFD_CLOEXEC);
 	errno = pthread_create(&t->th, NULL, toucher, t);
 	if (errno)
 		T_FATAL("pthread_create: %s", t_errname(errno));
@@ -56,7 +63,36 @@ void (orc_touch_start)(struct orc_toucher *t, void *addr, int write, char wval)
 char orc_touch_join(struct orc_toucher *t)
 {
 	pthread_join(t->th, NULL);
+	if (t->done_fd >= 0)
+		close(t->done_fd);
 	return t->rval;
+}
+
+int (orc_touch_or_msg)(struct orc_toucher *t, int fd, struct uffd_msg *msg)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			       { .fd = t->done_fd, .events = POLLIN } };
+
+	if (t->done_fd < 0)
+		T_FATAL("the toucher has no eventfd (out of descriptors)");
+	for (;;) {
+		int n = poll(p, 2, 5000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			T_FATAL("neither a message nor the access within 5 s (%s)",
+				n ? t_errname(errno) : "timeout");
+		/* A message first: an access waiting on it cannot complete. */
+		if (p[0].revents) {
+			ssize_t r = read(fd, msg, sizeof(*msg));
+			if (r == sizeof(*msg))
+				return 1;
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			T_FATAL("read uffd: %zd %s", r, t_errname(errno));
+		}
+		return 0;
+	}
 }
 
 void (orc_wait_msg)(int fd, struct uffd_msg *msg)
@@ -322,4 +358,45 @@ long orc_max_map_count(void)
 	if (f)
 		fclose(f);
 	return n;
+}
+
+int orc_fds_open(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* orc_bus_touch(): the access jumps back here on SIGBUS. */
+static sigjmp_buf bus_jump;
+static volatile sig_atomic_t bus_armed;
+
+static void bus_back(int sig, siginfo_t *si, void *uc)
+{
+	(void)si, (void)uc;
+	if (bus_armed)
+		siglongjmp(bus_jump, 1);
+	signal(sig, SIG_DFL);   /* not ours: the half dies of it */
+}
+
+const char *orc_bus_touch(void *addr, int write, char out[8])
+{
+	struct sigaction sa = { .sa_sigaction = bus_back, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	volatile char *p = addr;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	strcpy(out, "BUS");
+	if (sigsetjmp(bus_jump, 1)) {
+		bus_armed = 0;
+		return out;
+	}
+	bus_armed = 1;
+	if (write)
+		*p = 0x5a;
+	snprintf(out, 8, "0x%02x", (unsigned char)*p);
+	bus_armed = 0;
+	return out;
 }

@@ -26,10 +26,15 @@ struct orc_toucher {
 	int write;
 	char wval;
 	char rval;
+	int done_fd;    /* an eventfd, readable once the access completed */
 };
 void orc_touch_start(struct orc_toucher *t, void *addr, int write, char wval);
 /* Join it; returns the byte read (or written). */
 char orc_touch_join(struct orc_toucher *t);
+/* Wait (at most 5 s) for whichever comes first: the toucher's access
+ * completing (0), or a message on fd (1, the message in *msg).  Tells an
+ * access that faults from one that does not, with no time bound deciding. */
+int orc_touch_or_msg(struct orc_toucher *t, int fd, struct uffd_msg *msg);
 
 /* Wait (at most 5 s) for one message; fatal when none comes. */
 void orc_wait_msg(int fd, struct uffd_msg *msg);
@@ -50,6 +55,8 @@ long orc_hugepages_reserve(long n, long *reserved);
 void orc_hugepages_release(long reserved);
 /* vm.max_map_count, or -1 where it cannot be read. */
 long orc_max_map_count(void);
+/* How many of the descriptors 0..1023 are open. */
+int orc_fds_open(void);
 
 /* One row of an ioctl's error table: run request on fd with arg, record the
  * outcome and the output field (named field, at *out) as an observable, and
@@ -70,6 +77,11 @@ struct orc_child {
  * the parent collects what happened.  Fatal on a stuck child (5 s). */
 void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out);
 
+/* Read (write: write 0x5a, then read) the byte at addr on this thread, with
+ * UFFD_FEATURE_SIGBUS: out = "0x.." (the byte), or "BUS" when the access
+ * raised SIGBUS.  Installs its own SIGBUS handler; returns out. */
+const char *orc_bus_touch(void *addr, int write, char out[8]);
+
 /* Run fn(arg, report_fd) in a forked child (10 s limit); the child writes
  * its findings to report_fd; up to len bytes of them land in out.  Returns
  * the byte count, or -1 if the child did not exit with status 0. */
@@ -81,6 +93,7 @@ int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 #define orc_mmap(...) T_AT(orc_mmap(__VA_ARGS__))
 #define orc_touch_start(...) T_AT(orc_touch_start(__VA_ARGS__))
 #define orc_wait_msg(...) T_AT(orc_wait_msg(__VA_ARGS__))
+#define orc_touch_or_msg(...) T_AT(orc_touch_or_msg(__VA_ARGS__))
 #define orc_fault_msg(...) T_AT(orc_fault_msg(__VA_ARGS__))
 #define orc_hugepages_reserve(...) T_AT(orc_hugepages_reserve(__VA_ARGS__))
 #define orc_hugepages_release(...) T_AT(orc_hugepages_release(__VA_ARGS__))
