@@ -184,6 +184,19 @@ static void new_mapping(void)
 		munmap(src, NP * t_page);
 	}
 
+	/* Another userfaultfd registers the new mapping: the old registration
+	 * ended with its mapping (no EBUSY). */
+	mem = prepared(0, M | WP);
+	T_ASSERT(mmap(mem, NP * t_page, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == mem);
+	int first = fd;
+	fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_SIGBUS);
+	reg(mem, NP, M);
+	probe("registered by another userfaultfd", mem, 3);
+	close(fd);
+	fd = first;
+	munmap(mem, NP * t_page);
+
 	/* Every page written, none protected: nothing tells the new mapping
 	 * from the old one. */
 	mem = t_map(NP * t_page);

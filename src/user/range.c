@@ -328,8 +328,9 @@ static void release_span(const struct u_range *r, uintptr_t s, uintptr_t e)
 	}
 }
 
-/* Forget range i entirely. */
-static void drop(int i)
+/* Forget range i entirely; release: open its traps (else the memory is
+ * left as it is: a mapping made since at its place). */
+static void drop(int i, bool release)
 {
 	void *base = ranges[i].pages_base;
 	struct u_range r = ranges[i];
@@ -342,7 +343,8 @@ static void drop(int i)
 	 * file, or /proc/self/mem): done before the traps open, or it could
 	 * overwrite what an access stores in the ordinary page meanwhile. */
 	quiesce();
-	release_span(&r, r.start, r.end);   /* may reuse slot i: r from here */
+	if (release)
+		release_span(&r, r.start, r.end);   /* may reuse slot i: r from here */
 	if (r.memfd >= 0)
 		sys_close(r.memfd);
 	pages_put(base);
@@ -382,7 +384,7 @@ static int split_middle(int ctx, uintptr_t start, uintptr_t end)
 	return 0;
 }
 
-int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
+static int remove_span(int ctx, uintptr_t start, uintptr_t end, bool release)
 {
 	int removed = 0, hw;
 
@@ -401,7 +403,7 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 		uintptr_t e = r.end < end ? r.end : end;
 		removed++;
 		if (s == r.start && e == r.end) {
-			drop(i);
+			drop(i, release);
 			continue;
 		}
 		write_begin();
@@ -415,10 +417,21 @@ int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 		}
 		write_end();
 		quiesce();   /* as in drop(): no COPY into [s, e) once it opens */
-		release_span(&r, s, e);
+		if (release)
+			release_span(&r, s, e);
 		hw = atomic_load(&high_water);
 	}
 	return removed;
+}
+
+int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
+{
+	return remove_span(ctx, start, end, true);
+}
+
+int u_range_forget_span(int ctx, uintptr_t start, uintptr_t end)
+{
+	return remove_span(ctx, start, end, false);
 }
 
 void u_range_drop_ctx(int ctx)
@@ -428,7 +441,7 @@ void u_range_drop_ctx(int ctx)
 	for (int i = 0; i < hw; i++)
 		if (atomic_load(&live[i]) && ranges[i].ctx >= 0 &&
 		    (ctx < 0 || ranges[i].ctx == ctx))
-			drop(i);
+			drop(i, true);
 }
 
 void u_range_drop_shared_poison(void)
@@ -440,7 +453,7 @@ void u_range_drop_shared_poison(void)
 		    (ranges[i].mem != U_MEM_SHMEM && ranges[i].mem != U_MEM_HUGETLB_SHARED))
 			continue;
 		struct u_range r = ranges[i];
-		drop(i);
+		drop(i, true);
 		u_trap_disarm(&r, r.start, r.end - r.start);
 	}
 }

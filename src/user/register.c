@@ -29,13 +29,22 @@ static bool can_userfault(const struct u_vma *v, uint64_t mode)
 	return false;
 }
 
-/* Another context's range overlapping [start, end)? */
-static bool busy(int ctx, uintptr_t start, uintptr_t end)
+/* Another context's registration in [start, end) of mapping v?  One whose
+ * memory was mapped again since (unseen without the shim: stale.c) is
+ * forgotten, as the kernel's ended with its mapping. */
+static bool busy(int ctx, const struct u_vma *v, uintptr_t start, uintptr_t end)
 {
 	for (int i = 0; i < U_MAX_RANGES; i++) {
 		struct u_range *r = u_range_at(i);
-		if (r && r->ctx >= 0 && r->ctx != ctx && r->start < end && r->end > start)
+		if (!r || r->ctx < 0 || r->ctx == ctx || r->start >= end || r->end <= start)
+			continue;
+		const struct u_range o = *r;
+		const uintptr_t s = o.start > start ? o.start : start;
+		const uintptr_t e = o.end < end ? o.end : end;
+		if (u_range_current(&o, v, s, e))
 			return true;
+		u_range_forget_span(o.ctx, s, e);
+		i = -1;   /* the table changed: from the start */
 	}
 	return false;
 }
@@ -277,10 +286,9 @@ static uintptr_t next_own(int ctx, uintptr_t addr)
  * whatever this context had there: the pages keep their data, and those
  * whose wp[] is set (mode has WP, the old range still describes them) their
  * write protection (the kernel keeps a page's uffd-wp bit when only the
- * mapping's modes change).  stale: some of it was mapped again since, and
- * the poison of the old range went with its mapping. */
+ * mapping's modes change). */
 static int replace(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintptr_t e,
-		   uint64_t mode, int prot, const uint8_t *wp, bool stale)
+		   uint64_t mode, int prot, const uint8_t *wp)
 {
 	const size_t n = (e - s) / v->psize;
 	struct u_vma pv = *v;
@@ -288,8 +296,6 @@ static int replace(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintpt
 	pv.prot = prot;
 	if (u_range_remove_span(u_ctx_index(ctx), s, e) < 0)
 		return -ENOMEM;   /* the ranges table is full (user.h) */
-	if (stale)
-		prune_orphans();
 	int err = add_piece(ctx, &pv, s, e, mode);
 	if (err)
 		return err;
@@ -321,7 +327,6 @@ static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s,
 	uint8_t *wp = mode & UFFDIO_REGISTER_MODE_WP ? u_arena_alloc(n ? n : 1) : NULL;
 	uintptr_t run = 0;   /* the start of the run to register anew, or 0 */
 	int prot = v->prot, err = 0;
-	bool stale = false;
 
 	for (uintptr_t at = s; at < e && !err;) {
 		struct u_range old;
@@ -330,19 +335,21 @@ static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s,
 		if (to > e)
 			to = e;
 		const bool current = mine && u_range_current(&old, v, at, to);
+		/* Mapped again since: that registration ended with its
+		 * mapping (and its poison), the memory is the new mapping's. */
+		if (mine && !current)
+			u_range_forget_span(self, at, to);
 		if (current && (old.mode & mode) == mode) {
 			if (run)
 				err = replace(ctx, v, run, at, mode, prot,
-					      wp ? wp + (run - s) / v->psize : NULL, stale);
+					      wp ? wp + (run - s) / v->psize : NULL);
 			run = 0;
-			stale = false;
 		} else {
 			if (!run)
 				run = at;
 			/* The registered protection, not our traps'. */
-			if (mine)
+			if (current)
 				prot = old.prot;
-			stale |= mine && !current;
 			if (wp && current && (old.mode & UFFDIO_REGISTER_MODE_WP))
 				for (uintptr_t a = at; a < to; a += old.psize)
 					wp[(a - s) / v->psize] = U_PG_WP &
@@ -351,7 +358,7 @@ static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s,
 		at = to;
 	}
 	if (!err && run)
-		err = replace(ctx, v, run, e, mode, prot, wp ? wp + (run - s) / v->psize : NULL, stale);
+		err = replace(ctx, v, run, e, mode, prot, wp ? wp + (run - s) / v->psize : NULL);
 	if (wp)
 		u_arena_free(wp, n ? n : 1);
 	return err;
@@ -388,7 +395,7 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 		else if (vmas[i].kind == U_VMA_HUGETLB && end <= vmas[i].end &&
 			 end > vmas[i].start && (end & (vmas[i].psize - 1)))
 			err = -EINVAL;
-		else if (busy(u_ctx_index(ctx), vmas[i].start > start ? vmas[i].start : start,
+		else if (busy(u_ctx_index(ctx), &vmas[i], vmas[i].start > start ? vmas[i].start : start,
 			      vmas[i].end < end ? vmas[i].end : end))
 			err = -EBUSY;
 	}
@@ -434,7 +441,7 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
 		/* Only through the uffd that registered it; only memory that
 		 * could have been registered; no huge page cut in two. */
-		if (busy(u_ctx_index(ctx), s, e) || !can_userfault(&vmas[i], 0) ||
+		if (busy(u_ctx_index(ctx), &vmas[i], s, e) || !can_userfault(&vmas[i], 0) ||
 		    ((s | e) & (vmas[i].psize - 1)))
 			err = -EINVAL;
 	}

@@ -214,6 +214,10 @@ int u_range_add(const struct u_range *r);           /* 0 or -1 ENOMEM */
  * ctx -1: take poisoned pages over for a new registration (their traps
  * stay armed). */
 int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end);
+/* The same for a registration whose memory is gone (mapped again since,
+ * stale.c): forgotten, the memory at its place left as it is (no orphan
+ * poison either). */
+int u_range_forget_span(int ctx, uintptr_t start, uintptr_t end);
 /* Iterate ranges under the lock: the i-th live range, or NULL. */
 struct u_range *u_range_at(int i);
 /* All ranges of a context (ctx < 0: of every context): disarm, forget. */
