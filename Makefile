@@ -136,7 +136,7 @@ $(BUILD)/libuffd-preload.so: $(PRELOAD_OBJ) src/preload/preload.map
 	$(Q)$(CC) -shared -Wl,--version-script=src/preload/preload.map -o $@ $(PRELOAD_OBJ) -pthread -ldl
 
 # Programs written as real userfaultfd clients (only <linux/userfaultfd.h>).
-$(BUILD)/prog/%: test/prog/%.c
+$(BUILD)/prog/%: test/prog/%.c test/lib/passfd_io.h test/lib/prog_log.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -pthread -o $@ $< -pthread
 

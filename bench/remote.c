@@ -22,41 +22,12 @@
 #include <unistd.h>
 
 #include "bench.h"
-
-static int send_fd(int sock, int fd)
-{
-	char byte = 'F';
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	memset(&u, 0, sizeof(u));
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1 || !CMSG_FIRSTHDR(&m))
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
-	return fd;
-}
+#include "../test/lib/passfd_io.h"
 
 /* The other process, remote-wake: n UFFDIO_WAKEs; sends the ns they took. */
 static int waker(int sock, long n)
 {
-	int fd = recv_fd(sock);
+	int fd = pfd_recv(sock);
 	uint64_t t0 = bench_now_ns();
 	for (long i = 0; i < n; i++) {
 		struct uffdio_range r = { 0, bench_page };
@@ -71,7 +42,7 @@ static int waker(int sock, long n)
 static int handler(int sock, void *base, long n)
 {
 	unsigned char *src = bench_map(bench_page, false);
-	int fd = recv_fd(sock);
+	int fd = pfd_recv(sock);
 	long served = 0;
 
 	if (!src || fd < 0)
@@ -98,6 +69,20 @@ static int handler(int sock, void *base, long n)
 	return write(sock, &served, sizeof(served)) == sizeof(served) ? 0 : 6;
 }
 
+struct other {
+	bool copy;
+	void *base;
+	long n;
+};
+
+/* The other process: the handler or the waker. */
+static int other(int sock, void *arg)
+{
+	const struct other *o = arg;
+
+	return o->copy ? handler(sock, o->base, o->n) : waker(sock, o->n);
+}
+
 int remote_run(const struct scenario *s, int backend, struct sample *out, char *err,
 	       size_t errlen)
 {
@@ -105,35 +90,25 @@ int remote_run(const struct scenario *s, int backend, struct sample *out, char *
 	const long n = (long)bench_opt.pages;
 	const size_t len = copy ? (size_t)n * bench_page : 0;
 	unsigned char *mem = copy ? bench_map(len, false) : NULL;
-	int sv[2] = { -1, -1 }, fd = -1, ret = BENCH_FAILED, status;
+	int sock = -1, fd = -1, ret = BENCH_FAILED, status;
 	pid_t pid = -1;
 
 	if (copy && !mem)
 		return bench_err(err, errlen, "mmap: %s", strerror(errno));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		bench_err(err, errlen, "socketpair: %s", strerror(errno));
-		goto out;
-	}
 	/* The handler process first, as Firecracker's exists before the
 	 * VMM registers its memory (a fork after REGISTER would also change
 	 * how the user backend backs the range: src/user/pcache.c). */
-	fflush(NULL);
-	pid = fork();
+	struct other o = { copy, mem, n };
+	pid = pfd_spawn(other, &o, &sock);
 	if (pid < 0) {
-		bench_err(err, errlen, "fork: %s", strerror(errno));
+		bench_err(err, errlen, "socketpair or fork: %s", strerror(errno));
 		goto out;
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		_exit(copy ? handler(sv[1], mem, n) : waker(sv[1], n));
-	}
-	close(sv[1]);
-	sv[1] = -1;
 	fd = bench_uffd(backend, O_CLOEXEC | O_NONBLOCK, 0, mem, len,
 			UFFDIO_REGISTER_MODE_MISSING, err, errlen);
 	if (fd < 0)
 		goto out;
-	if (send_fd(sv[0], fd)) {
+	if (pfd_send(sock, fd)) {
 		bench_err(err, errlen, "sendmsg: %s", strerror(errno));
 		goto out;
 	}
@@ -147,12 +122,12 @@ int remote_run(const struct scenario *s, int backend, struct sample *out, char *
 		for (long i = 0; i < n; i++)
 			p[(size_t)i * bench_page] = BENCH_TOUCH;
 		ns = bench_now_ns() - t0;
-		if (read(sv[0], &served, sizeof(served)) != sizeof(served) || served != n) {
+		if (read(sock, &served, sizeof(served)) != sizeof(served) || served != n) {
 			bench_err(err, errlen, "the handler process served %ld faults of %ld",
 				  served, n);
 			goto out;
 		}
-	} else if (read(sv[0], &ns, sizeof(ns)) != sizeof(ns)) {
+	} else if (read(sock, &ns, sizeof(ns)) != sizeof(ns)) {
 		bench_err(err, errlen, "the waker process failed");
 		goto out;
 	}
@@ -167,16 +142,12 @@ int remote_run(const struct scenario *s, int backend, struct sample *out, char *
 	out->v = (double)ns / 1000.0 / (double)n;
 	ret = BENCH_OK;
 out:
-	if (pid > 0) {
-		close(sv[0]);
-		sv[0] = -1;
+	if (sock >= 0)
+		close(sock);   /* first: a waiting other process sees EOF */
+	if (pid > 0)
 		waitpid(pid, &status, 0);
-	}
 	if (fd >= 0)
 		close(fd);
-	for (int i = 0; i < 2; i++)
-		if (sv[i] >= 0)
-			close(sv[i]);
 	if (mem)
 		munmap(mem, len);
 	return ret;

@@ -7,13 +7,54 @@
  * Other features are allowed unprivileged.  Also, as root, EVENT_FORK works.
  */
 #include <pwd.h>
-#include <sys/wait.h>
-#include "harness.h"
+#include "oracle.h"
+
+struct who {
+	const struct passwd *pw;
+	int early;   /* a userfaultfd opened while privileged */
+};
 
 struct result {
 	int early_r, early_e, early_zero, early_retry;
 	int umo_open, umo_r, umo_e, umo_retry, other_r;
 };
+
+/* In a forked child: drop privileges and try the handshakes (above). */
+static void unprivileged(void *arg, int report)
+{
+	const struct who *w = arg;
+	const struct passwd *pw = w->pw;
+	const int early = w->early;
+
+	struct result r = {0};
+	if (setgid(pw->pw_gid) || setuid(pw->pw_uid))
+		_exit(3);
+	struct uffdio_api a = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_FORK };
+	errno = 0;
+	r.early_r = uffd_ioctl(early, UFFDIO_API, &a);
+	r.early_e = errno;
+	r.early_zero = a.api == 0 && a.features == 0 && a.ioctls == 0;
+	a = (struct uffdio_api){ .api = UFFD_API, .features = UFFD_FEATURE_THREAD_ID };
+	r.early_retry = uffd_ioctl(early, UFFDIO_API, &a);
+	int u = uffd_open(O_CLOEXEC | UFFD_USER_MODE_ONLY, t_backend);
+	r.umo_open = u >= 0;
+	if (u >= 0) {
+		a = (struct uffdio_api){ .api = UFFD_API,
+					 .features = UFFD_FEATURE_EVENT_FORK };
+		errno = 0;
+		r.umo_r = uffd_ioctl(u, UFFDIO_API, &a);
+		r.umo_e = errno;
+		a = (struct uffdio_api){ .api = UFFD_API };
+		r.umo_retry = uffd_ioctl(u, UFFDIO_API, &a);
+		int v = uffd_open(O_CLOEXEC | UFFD_USER_MODE_ONLY, t_backend);
+		a = (struct uffdio_api){ .api = UFFD_API,
+			.features = UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |
+				    UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_THREAD_ID };
+		r.other_r = v < 0 ? -2 : uffd_ioctl(v, UFFDIO_API, &a);
+	}
+	if (write(report, &r, sizeof(r)) != sizeof(r))
+		_exit(2);
+}
 
 static void scenario(void)
 {
@@ -31,52 +72,11 @@ static void scenario(void)
 		t_skip("no user nobody");
 	int early = t_uffd(O_CLOEXEC);  /* opened while privileged */
 
-	int p[2];
-	T_ASSERT(pipe(p) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	T_ASSERT(pid >= 0);
-	if (pid == 0) {
-		struct result r = {0};
-		close(p[0]);
-		alarm(10);
-		if (setgid(pw->pw_gid) || setuid(pw->pw_uid))
-			_exit(3);
-		struct uffdio_api a = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_FORK };
-		errno = 0;
-		r.early_r = uffd_ioctl(early, UFFDIO_API, &a);
-		r.early_e = errno;
-		r.early_zero = a.api == 0 && a.features == 0 && a.ioctls == 0;
-		a = (struct uffdio_api){ .api = UFFD_API, .features = UFFD_FEATURE_THREAD_ID };
-		r.early_retry = uffd_ioctl(early, UFFDIO_API, &a);
-		int u = uffd_open(O_CLOEXEC | UFFD_USER_MODE_ONLY, t_backend);
-		r.umo_open = u >= 0;
-		if (u >= 0) {
-			a = (struct uffdio_api){ .api = UFFD_API,
-						 .features = UFFD_FEATURE_EVENT_FORK };
-			errno = 0;
-			r.umo_r = uffd_ioctl(u, UFFDIO_API, &a);
-			r.umo_e = errno;
-			a = (struct uffdio_api){ .api = UFFD_API };
-			r.umo_retry = uffd_ioctl(u, UFFDIO_API, &a);
-			int v = uffd_open(O_CLOEXEC | UFFD_USER_MODE_ONLY, t_backend);
-			a = (struct uffdio_api){ .api = UFFD_API,
-				.features = UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |
-					    UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_THREAD_ID };
-			r.other_r = v < 0 ? -2 : uffd_ioctl(v, UFFDIO_API, &a);
-		}
-		if (write(p[1], &r, sizeof(r)) != sizeof(r))
-			_exit(2);
-		_exit(0);
-	}
-	close(p[1]);
 	struct result r;
-	ssize_t n = read(p[0], &r, sizeof(r));
-	close(p[0]);
-	int status;
-	waitpid(pid, &status, 0);
+	struct who w = { pw, early };
+	int n = orc_in_child(unprivileged, &w, &r, sizeof(r));
 	if (n != sizeof(r))
-		T_FATAL("child failed (status 0x%x)", status);
+		T_FATAL("the unprivileged child failed");
 	/* The fd opened before belongs to the (root) parent: on the user
 	 * backend the unprivileged child's ioctls on it are refused. */
 	if (t_limit_begin("a userfaultfd used by a process of another user")) {

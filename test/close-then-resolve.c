@@ -46,8 +46,9 @@ static void ioctls(int fd, char *mem, const char *src, int *err)
 #undef RUN
 }
 
-static void rounds(const char *what, char *mem, const char *src)
+static void rounds(const char *what, char *mem, void *arg)
 {
+	const char *src = arg;
 	const uint64_t features = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM |
 				  UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_POISON;
 	int first[NCASES], differ[NCASES] = { 0 };
@@ -85,15 +86,7 @@ static void scenario(void)
 	char *src = t_map(t_page);
 	memset(src, 0x5a, t_page);
 
-	char *anon = t_map(PAGES * t_page);
-	rounds("anonymous", anon, src);
-	munmap(anon, PAGES * t_page);
-
-	int mfd = orc_memfd(PAGES * t_page);
-	char *shm = orc_mmap(PAGES * t_page, PROT_READ | PROT_WRITE, MAP_SHARED, mfd);
-	rounds("shmem", shm, src);
-	munmap(shm, PAGES * t_page);
-	close(mfd);
+	orc_each_memory(ORC_ANON | ORC_SHMEM_SHARED, PAGES * t_page, rounds, src);
 	munmap(src, t_page);
 }
 

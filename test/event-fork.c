@@ -11,8 +11,6 @@
  * child's fill went to the child's memory only) and page 0 still
  * write-protected (the child's un-protect was the child's) and unchanged.
  */
-#include <poll.h>
-#include <sys/wait.h>
 #include "oracle.h"
 
 #define NP 4
@@ -57,6 +55,21 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* The forked child's accesses, and what each saw. */
+static void child(void *arg, int report)
+{
+	int got[3];
+
+	(void)arg;
+	got[0] = t_check(mem + t_page, t_page, 31);   /* missing: a fault */
+	mem[5] = 0x55;                                /* write-protected: a fault */
+	got[1] = mem[5] == 0x55 && !memcmp(mem + 6, src + 6, t_page - 6);
+	mem[2 * t_page + 5] = 0x56;                   /* not protected: no fault */
+	got[2] = mem[2 * t_page + 5] == 0x56;
+	if (write(report, got, sizeof(got)) != sizeof(got))
+		_exit(2);
+}
+
 static void scenario(void)
 {
 	if (geteuid() != 0)
@@ -75,28 +88,8 @@ static void scenario(void)
 	struct seen s = {0};
 	pthread_t th;
 	T_ASSERT(pthread_create(&th, NULL, reader, &s) == 0);
-	int p[2];
-	T_ASSERT(pipe(p) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	T_ASSERT(pid >= 0);
-	if (pid == 0) {
-		alarm(20);
-		int got[3];
-		got[0] = t_check(mem + t_page, t_page, 31);   /* missing: a fault */
-		mem[5] = 0x55;                                /* write-protected: a fault */
-		got[1] = mem[5] == 0x55 && !memcmp(mem + 6, src + 6, t_page - 6);
-		mem[2 * t_page + 5] = 0x56;                   /* not protected: no fault */
-		got[2] = mem[2 * t_page + 5] == 0x56;
-		_exit(write(p[1], got, sizeof(got)) == sizeof(got) ? 0 : 2);
-	}
-	close(p[1]);
 	int got[3] = { -1, -1, -1 };
-	T_EXPECT(read(p[0], got, sizeof(got)) == sizeof(got));
-	close(p[0]);
-	int status;
-	T_ASSERT(waitpid(pid, &status, 0) == pid);
-	T_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	T_EXPECT_EQ(orc_in_child(child, NULL, got, sizeof(got)), sizeof(got));
 	pthread_join(th, NULL);
 	T_OBS("fork events %d, a new fd %d", s.fork_events, s.ufd_differs);
 	T_OBS("child faults %d: page %ld flags 0x%llx, page %ld flags 0x%llx", s.nfaults,

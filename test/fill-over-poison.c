@@ -27,8 +27,9 @@ static void poison(int fd, char *page)
 	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_POISON, &p));
 }
 
-static void cases(const char *kind, char *mem, const char *src)
+static void cases(const char *kind, char *mem, void *arg)
 {
+	const char *src = arg;
 	const uint64_t features = UFFD_FEATURE_POISON | UFFD_FEATURE_MISSING_SHMEM;
 	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, features);
 	char what[96];
@@ -63,21 +64,8 @@ static void scenario(void)
 	char *src = t_map(t_page);
 	memset(src, 0x33, t_page);
 
-	char *anon = t_map(PAGES * t_page);
-	cases("anonymous", anon, src);
-	munmap(anon, PAGES * t_page);
-
-	int mfd = orc_memfd(PAGES * t_page);
-	char *shared = orc_mmap(PAGES * t_page, PROT_READ | PROT_WRITE, MAP_SHARED, mfd);
-	cases("shmem shared", shared, src);
-	munmap(shared, PAGES * t_page);
-	close(mfd);
-
-	mfd = orc_memfd(PAGES * t_page);
-	char *priv = orc_mmap(PAGES * t_page, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd);
-	cases("shmem private", priv, src);
-	munmap(priv, PAGES * t_page);
-	close(mfd);
+	orc_each_memory(ORC_ANON | ORC_SHMEM_SHARED | ORC_SHMEM_PRIVATE, PAGES * t_page, cases,
+			src);
 	munmap(src, t_page);
 }
 

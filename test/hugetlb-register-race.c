@@ -8,7 +8,6 @@
  * overwritten by the next fault's COPY (seen in stress-hugetlb).  Many rounds,
  * the write at varying moments of the REGISTER.
  */
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
@@ -16,6 +15,7 @@
 #include "acc.h"
 #include "harness.h"
 #include "oracle.h"
+#include "stress.h"
 
 #define ROUNDS 150
 
@@ -28,26 +28,24 @@ static struct {
 } S;
 
 /* Answers every fault with a COPY of zeros (EEXIST: a WAKE). */
+static void resolve(const struct uffd_msg *m, int err, void *arg)
+{
+	(void)arg;
+	(void)err;
+	if (!m)
+		return;
+	struct uffdio_copy c = { (uintptr_t)S.mem, (uintptr_t)S.src, S.hp, 0, 0 };
+	if (uffd_ioctl(S.fd, UFFDIO_COPY, &c) == 0)
+		return;
+	struct uffdio_range r = { (uintptr_t)S.mem, S.hp };
+	if (errno != EEXIST || uffd_ioctl(S.fd, UFFDIO_WAKE, &r))
+		atomic_fetch_add(&S.copy_errors, 1);
+}
+
 static void *resolver(void *arg)
 {
 	(void)arg;
-	for (;;) {
-		struct pollfd p[2] = { { .fd = S.fd, .events = POLLIN },
-				       { .fd = S.stop_fd, .events = POLLIN } };
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		struct uffd_msg m;
-		if (read(S.fd, &m, sizeof(m)) != sizeof(m))
-			continue;
-		struct uffdio_copy c = { (uintptr_t)S.mem, (uintptr_t)S.src, S.hp, 0, 0 };
-		if (uffd_ioctl(S.fd, UFFDIO_COPY, &c) == 0)
-			continue;
-		struct uffdio_range r = { (uintptr_t)S.mem, S.hp };
-		if (errno != EEXIST || uffd_ioctl(S.fd, UFFDIO_WAKE, &r))
-			atomic_fetch_add(&S.copy_errors, 1);
-	}
+	stress_serve(S.fd, S.stop_fd, resolve, NULL);
 	return NULL;
 }
 

@@ -11,6 +11,7 @@
  * then unmapped; and, for contrast, unregistered and registered again
  * without unmapping (the poison stays).
  */
+#include <signal.h>
 #include "oracle.h"
 
 #define PAGES 4
@@ -35,6 +36,17 @@ static void probe(const char *what, int fd, char *mem)
 	int ret = uffd_ioctl(fd, UFFDIO_ZEROPAGE, &z);
 	T_OBS("%s: ZEROPAGE page 1 = %d %s zeropage %lld", what, ret,
 	      ret < 0 ? t_errname(errno) : "", (long long)z.zeropage);
+}
+
+/* Register mem again, poison page 2 (page 1 holds data), unregister: the
+ * poison stays. */
+static void poison_left(int fd, char *mem)
+{
+	struct uffdio_range r = { (uintptr_t)mem, PAGES * t_page };
+
+	t_register(fd, mem, PAGES * t_page, UFFDIO_REGISTER_MODE_MISSING);
+	poison(fd, mem + 2 * t_page);
+	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_UNREGISTER, &r));
 }
 
 /* The same address mapped afresh (nothing else can take it meanwhile: the
@@ -77,7 +89,23 @@ static void scenario(void)
 	remap(mem);
 	t_register(fd, mem, PAGES * t_page, UFFDIO_REGISTER_MODE_MISSING);
 	probe("unregistered, then unmapped", fd, mem);
+
+	/* Unregistered, unmapped, and mapped again inaccessible, with no
+	 * REGISTER since (which would forget the old poison): a touch is the
+	 * new mapping's SIGSEGV, not the old poison's SIGBUS.  (The user
+	 * backend does not see this munmap: a linked program's, or glibc's
+	 * own from free() under the shim.) */
+	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_UNREGISTER, &r));
+	poison_left(fd, mem);
 	close(fd);
+	munmap(mem, PAGES * t_page);
+	char *none = mmap(mem, PAGES * t_page, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	T_ASSERT(none == mem);
+	struct orc_child c;
+	orc_child_touch(mem, mem + 2 * t_page, 0, &c);
+	T_OBS("mapped again inaccessible: a touch of page 2: signal %d", c.signo);
+	T_EXPECT_EQ(c.signo, SIGSEGV);
 	munmap(mem, PAGES * t_page);
 }
 

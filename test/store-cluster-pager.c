@@ -21,25 +21,8 @@
 #define NPAGES 2048   /* 8 MiB: 512 chunks of 16 KiB */
 #define CHUNK  16384
 
-static char *base;
-static _Atomic int sigbus, wrong;
-
-static void toucher(unsigned id, void *arg)
-{
-	unsigned x = 777 + id * 31;
-	char v;
-
-	(void)arg;
-	for (int k = 0; k < NPAGES; k++) {
-		x = x * 1103515245u + 12345;
-		size_t pg = id == 0 ? (size_t)k : (x >> 8) % NPAGES;
-		char *p = base + pg * (size_t)t_page;
-		if (tp_touch(p, 0, &v, NULL))
-			sigbus++;
-		else if (!t_check(p, (size_t)t_page, TP_SEED(pg)))
-			wrong++;
-	}
-}
+/* What the restores saw (every page read, checked). */
+static struct tp_sweep sw = { .npages = NPAGES, .seed = 777, .check = 1 };
 
 struct restore {
 	struct store_image *im;
@@ -66,8 +49,8 @@ static void unmap(struct restore *x)
 /* Two threads touch every page of x (one in order, one at random). */
 static void restore_all(struct restore *x)
 {
-	base = uffd_region_addr(x->r);
-	tp_threads(2, toucher, NULL);
+	sw.base = uffd_region_addr(x->r);
+	tp_threads(2, tp_sweep, &sw);
 }
 
 static uint64_t redirects(const struct restore *x)
@@ -95,8 +78,8 @@ static void scenario(void)
 	/* Every page, through one seed. */
 	struct restore x = map(p, url);
 	restore_all(&x);
-	T_OBS("whole restore: %d SIGBUS, %d wrong pages", sigbus, wrong);
-	T_EXPECT(sigbus == 0 && wrong == 0);
+	T_OBS("whole restore: %d SIGBUS, %d wrong pages", sw.sigbus, sw.wrong);
+	T_EXPECT(sw.sigbus == 0 && sw.wrong == 0);
 	unmap(&x);
 
 	/* ASK: chunk 5's key moved, its slot not yet. */
@@ -125,7 +108,7 @@ static void scenario(void)
 	struct restore old = map(p, url);
 	pid_t pid = t_rc_reshard(&s[1], ids[0], 1000);
 	int status, rounds = 0;
-	sigbus = wrong = 0;
+	sw.sigbus = sw.wrong = 0;
 	do {
 		x = map(p, url);
 		restore_all(&x);
@@ -133,17 +116,17 @@ static void scenario(void)
 		rounds++;
 	} while (waitpid(pid, &status, WNOHANG) == 0);
 	T_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	T_OBS("during the resharding: %d SIGBUS, %d wrong pages", sigbus, wrong);
+	T_OBS("during the resharding: %d SIGBUS, %d wrong pages", sw.sigbus, sw.wrong);
 	printf("# %d restores while resharding\n", rounds);
 	/* A region mapped before: every page read after the slots moved. */
 	restore_all(&old);
-	T_OBS("mapped before the resharding: %d SIGBUS, %d wrong pages, redirected %d", sigbus,
-	      wrong, redirects(&old) >= 1);
+	T_OBS("mapped before the resharding: %d SIGBUS, %d wrong pages, redirected %d",
+	      sw.sigbus, sw.wrong, redirects(&old) >= 1);
 	unmap(&old);
 	uffd_pager_stats(p, &st);
 	T_EXPECT_EQ(st.errors, 0);
-	T_EXPECT_EQ(sigbus, 0);
-	T_EXPECT_EQ(wrong, 0);
+	T_EXPECT_EQ(sw.sigbus, 0);
+	T_EXPECT_EQ(sw.wrong, 0);
 
 	uffd_pager_destroy(p);
 	for (int i = 0; i < 3; i++) {

@@ -18,20 +18,6 @@
 #define NPAGES 2048   /* 8 MiB: 128 chunks of 64 KiB */
 
 static char *base;
-static _Atomic int sigbus;
-
-static void toucher(unsigned id, void *arg)
-{
-	unsigned x = 4321 + id * 999;
-	char v;
-
-	(void)arg;
-	for (int k = 0; k < NPAGES; k++) {
-		x = x * 1103515245u + 12345;
-		size_t pg = id == 0 ? (size_t)k : (x >> 8) % NPAGES;
-		sigbus += tp_touch(base + pg * (size_t)t_page + (x & 63), 0, &v, NULL);
-	}
-}
 
 static int wrong_pages(const char *m, size_t from, size_t to)
 {
@@ -93,9 +79,9 @@ static void one_store(struct uffd_pager *p, const char *name, const char *baseur
 	/* Every page. */
 	struct uffd_region *r = map_url(p, url, &src);
 	base = uffd_region_addr(r);
-	sigbus = 0;
-	tp_threads(2, toucher, NULL);
-	T_EXPECT_EQ(sigbus, 0);
+	struct tp_sweep sw = { .base = base, .npages = NPAGES, .seed = 4321 };
+	tp_threads(2, tp_sweep, &sw);
+	T_EXPECT_EQ(sw.sigbus, 0);
 	T_EXPECT_EQ(wrong_pages(base, 0, NPAGES), 0);
 	uffd_pager_stats(p, &st);
 	T_EXPECT_EQ(st.errors, 0);

@@ -138,6 +138,8 @@ SHIM_EXPORT long syscall(long n, ...)
 		return shim_ioctl((int)a[0], (unsigned long)a[1], (void *)a[2]);
 	case SYS_read:
 		return shim_read((int)a[0], (void *)a[1], (size_t)a[2]);
+	case SYS_readv:
+		return shim_readv((int)a[0], (const struct iovec *)a[1], (int)a[2]);
 	case SYS_close:
 		return shim_close((int)a[0]);
 	case SYS_fork:

@@ -41,24 +41,42 @@ static ssize_t real_read(int fd, void *buf, size_t count)
 	return sys_ret(sys_call3(SYS_read, fd, buf, count));
 }
 
+/* Copy len bytes at offset off of the data a read put in iov to buf (out
+ * false), or from buf back there (out true): a message may straddle two
+ * buffers of a readv.  false when the vector ends first. */
+static bool iov_xfer(const struct iovec *iov, int iovcnt, size_t off, void *buf,
+		     size_t len, bool out)
+{
+	char *b = buf;
+
+	for (int v = 0; v < iovcnt && len; v++) {
+		if (off >= iov[v].iov_len) {
+			off -= iov[v].iov_len;
+			continue;
+		}
+		size_t k = iov[v].iov_len - off < len ? iov[v].iov_len - off : len;
+		char *at = (char *)iov[v].iov_base + off;
+		memcpy(out ? at : b, out ? b : at, k);
+		b += k;
+		len -= k;
+		off = 0;
+	}
+	return len == 0;
+}
+
 /* The messages just read: the events among them were read (their senders
  * wait for that; ctx NULL: fd is another process's userfaultfd, or a number
- * that was one).  byte(i) is the first byte of the i-th message. */
+ * that was one). */
 static void count_events(int fd, struct u_ctx *ctx, ssize_t n, const struct iovec *iov,
 			 int iovcnt)
 {
 	unsigned events = 0;
-	int v = 0;
-	size_t in = 0;
 
 	for (ssize_t off = 0; off + (ssize_t)MSG <= n; off += MSG) {
-		while (v < iovcnt && in >= iov[v].iov_len)
-			in -= iov[v].iov_len, v++;
-		if (v >= iovcnt)
+		unsigned char event;
+		if (!iov_xfer(iov, iovcnt, (size_t)off, &event, 1, false))
 			break;
-		if (((const unsigned char *)iov[v].iov_base)[in] != UFFD_EVENT_PAGEFAULT)
-			events++;
-		in += MSG;
+		events += event != UFFD_EVENT_PAGEFAULT;
 	}
 	if (events && ctx)
 		u_events_read(ctx, events);
@@ -67,20 +85,22 @@ static void count_events(int fd, struct u_ctx *ctx, ssize_t n, const struct iove
 }
 
 /* Fork events read from another process's userfaultfd carry an fd number
- * of that process: give the reader one of its own, as the kernel does. */
-static void remote_fork_fds(int fd, void *buf, ssize_t n)
+ * of that process: give the reader one of its own, as the kernel does.
+ * Every read path below that may read another process's messages. */
+static void remote_fork_fds(int fd, ssize_t n, const struct iovec *iov, int iovcnt)
 {
 	if (n <= 0 || n % (ssize_t)MSG)
 		return;
 	for (ssize_t off = 0; off < n; off += MSG) {
-		struct uffd_msg m;   /* buf may be unaligned */
-		memcpy(&m, (char *)buf + off, MSG);
+		struct uffd_msg m;
+		if (!iov_xfer(iov, iovcnt, (size_t)off, &m, MSG, false))
+			return;
 		if (m.event != UFFD_EVENT_FORK)
 			continue;
 		int nfd = u_remote_fork_fd(fd, (int)m.arg.fork.ufd);
 		if (nfd >= 0) {
 			m.arg.fork.ufd = (uint32_t)nfd;
-			memcpy((char *)buf + off, &m, MSG);
+			iov_xfer(iov, iovcnt, (size_t)off, &m, MSG, true);
 		}
 	}
 }
@@ -109,8 +129,8 @@ ssize_t shim_read(int fd, void *buf, size_t count)
 	}
 	if (maybe_remote(fd)) {
 		ssize_t n = shim_read_into(fd, buf, count);
-		remote_fork_fds(fd, buf, n);
 		const struct iovec one = { buf, count };
+		remote_fork_fds(fd, n, &one, 1);
 		count_events(fd, NULL, n, &one, 1);
 		return n;
 	}
@@ -128,7 +148,7 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t count)
 	return shim_read(fd, buf, count);
 }
 
-SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+ssize_t shim_readv(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct u_ctx *ctx = user_ctx(fd);
 	struct iovec whole[IOV_MAX];
@@ -158,9 +178,16 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 		return got;
 	}
 	ssize_t got = shim_readv_into(fd, iov, iovcnt);
-	if (maybe_remote(fd) && iovcnt > 0)
+	if (maybe_remote(fd) && iovcnt > 0) {
+		remote_fork_fds(fd, got, iov, iovcnt);
 		count_events(fd, NULL, got, iov, iovcnt);
+	}
 	return got;
+}
+
+SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	return shim_readv(fd, iov, iovcnt);
 }
 
 /* The kernel's userfaultfd_poll(): EPOLLERR alone for a descriptor without

@@ -99,6 +99,7 @@ int shim_pagemap_scan(int fd, void *arg, int (*real)(int, unsigned long, void *)
 int shim_ioctl(int fd, unsigned long request, void *arg);
 /* read(2) and close(2) as the interposers do them (fdio.c). */
 ssize_t shim_read(int fd, void *buf, size_t count);
+ssize_t shim_readv(int fd, const struct iovec *iov, int iovcnt);
 /* read(2)/readv(2) on an fd that is not a userfaultfd, registered pages of
  * the buffer touched first (touch.c). */
 ssize_t shim_read_into(int fd, void *buf, size_t len);

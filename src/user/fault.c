@@ -32,7 +32,10 @@ TLS sigjmp_buf *u_fixup;
 TLS int u_filling;
 
 /* How long an access may keep faulting, while trap changes go on around it,
- * before the fault is taken for the program's own anyway. */
+ * before the fault is taken for the program's own anyway.  A change of the
+ * page itself (a span, trap.c) is waited for without a bound, however slow
+ * its thread: this bounds only retries that no change of the page explains,
+ * so that a real crash amid other threads' changes still ends as one. */
 #define STREAK_NS 2000000000LL
 /* Faults at one address further apart than this are separate accesses. */
 #define GAP_NS 1000000LL
@@ -166,8 +169,9 @@ static long long now_ns(void)
 
 /* A fault that found nothing to do: no range holds addr, or its page looks
  * resolved.  The access raced with a change of the traps (a fill, an
- * unregistration, a release) if one is in flight, or if one completed since
- * this thread's last fault here: then it is retried.  The same access
+ * unregistration, a release) if one of this page is in flight (then it
+ * waits for it), or if one (anywhere) is in flight or completed since this
+ * thread's last fault here: then it is retried.  The same access
  * faulting again with nothing changed in between is the program's own
  * fault (a crash stays a crash). */
 static TLS uintptr_t last_addr;
@@ -176,6 +180,11 @@ static TLS long long last_ns, streak_ns;
 
 static bool raced(uintptr_t addr)
 {
+	/* A change of this page in flight: wait for it, however long. */
+	if (u_trap_span_wait(addr)) {
+		last_addr = 0;
+		return true;
+	}
 	unsigned done;
 	const bool busy = u_trap_changing(&done);
 	const unsigned gen = u_range_generation();
@@ -268,6 +277,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	const bool huge_minor = u_hugetlb(&r) && (r.mode & UFFDIO_REGISTER_MODE_MINOR);
 	if ((shmem || huge_minor) && (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {
 		u_trap_change_begin();
+		const int span = u_trap_span_begin(page, page + r.psize);
 		/* Shared memory may have been filled through another mapping. */
 		if (r.mem != U_MEM_HUGETLB)
 			u_refresh_state(&r, page, 1);
@@ -287,14 +297,16 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 					u_trap_protect(&r, page, r.psize, true);
 			}
 		}
+		u_trap_span_end(span);
 		u_trap_change_end();
 	}
 	int kind = classify(&r, atomic_load(state), write);
-	if (kind == F_MISSING && !u_filling &&
-	    (atomic_load(state) & U_PG_STATE) == U_PG_BUSY) {
+	if (!u_filling && (atomic_load(state) & U_PG_STATE) == U_PG_BUSY) {
 		/* Another thread is filling the page: its content is a moment
 		 * away, so wait for it rather than raise a fault it would
-		 * answer with EEXIST.  (Pinned: the range cannot go meanwhile.) */
+		 * answer with EEXIST (or, where no fault is raised, take an
+		 * access to a page that is opening for a crash).  (Pinned:
+		 * the range cannot go meanwhile.) */
 		for (int i = 0; (atomic_load(state) & U_PG_STATE) == U_PG_BUSY; i++)
 			if (i > 64)
 				sched_yield();
@@ -316,12 +328,14 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		 * cannot go on either: SIGBUS, as for a fault the kernel
 		 * cannot serve, rather than faulting forever. */
 		u_trap_change_begin();
+		const int span = u_trap_span_begin(page, page + r.psize);
 		const uint8_t old = atomic_fetch_and(state, (uint8_t)~U_PG_WP);
 		const int err = u_trap_protect(&r, page, r.psize, false);
 		if (err && (old & U_PG_WP))
 			atomic_fetch_or(state, U_PG_WP);
 		else if (!err)
 			u_wp_settle(&r, page, 1, false);
+		u_trap_span_end(span);
 		u_trap_change_end();
 		u_range_leave();
 		if (err)
@@ -339,6 +353,11 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		siglongjmp(*u_fixup, 1);
 	}
 	if (kind == F_POISON) {
+		/* Poison goes with its mapping: with its marker gone the page
+		 * was unmapped (unseen: a linked program's munmap, glibc's
+		 * own) and this fault is the new memory's (PROT_NONE). */
+		if (u_trap_gone(&r, page))
+			goto not_ours;
 		/* The kernel reports a UFFDIO_POISON page as BUS_ADRERR too. */
 		u_raise_sigbus((void *)addr, BUS_ADRERR, uc);
 		goto retry;

@@ -41,17 +41,21 @@ void u_refresh_state(const struct u_range *r, uintptr_t addr, size_t n)
 			return;
 		for (size_t i = 0; i < k; i++) {
 			_Atomic uint8_t *st = &r->pages[(at - r->start) / r->psize + i];
+			const uintptr_t pg = at + i * r->psize;
 			uint8_t old = atomic_load(st);
-			if (!vec[i] || (old & U_PG_STATE) != U_PG_MISSING ||
-			    !atomic_compare_exchange_strong(st, &old,
-					(uint8_t)((old & ~U_PG_STATE) | cached)))
+			if (!vec[i] || (old & U_PG_STATE) != U_PG_MISSING)
 				continue;
+			/* Present by its state before its trap opens. */
+			const int span = u_trap_span_begin(pg, pg + r->psize);
 			/* A page that is there needs no trap (unless it is a
 			 * MINOR page, whose trap makes its minor fault). */
-			if (shmem && armed && cached == U_PG_PRESENT &&
-			    !u_trap_disarm(r, at + i * r->psize, r->psize) &&
+			if (atomic_compare_exchange_strong(st, &old,
+					(uint8_t)((old & ~U_PG_STATE) | cached)) &&
+			    shmem && armed && cached == U_PG_PRESENT &&
+			    !u_trap_disarm(r, pg, r->psize) &&
 			    (r->mode & UFFDIO_REGISTER_MODE_WP))
-				u_wp_settle(r, at + i * r->psize, 1, false);
+				u_wp_settle(r, pg, 1, false);
+			u_trap_span_end(span);
 		}
 		done += k;
 	}

@@ -221,6 +221,7 @@ static void for_each_piece(uintptr_t start, uintptr_t end, enum u_mem mem,
 			   void (*fn)(const struct u_range *, uintptr_t, uintptr_t))
 {
 	u_trap_change_begin();
+	const int span = u_trap_span_begin(start, end);
 	u_range_lock();
 	for (int i = 0; ; i++) {
 		struct u_range *r = u_range_at(i);
@@ -231,6 +232,7 @@ static void for_each_piece(uintptr_t start, uintptr_t end, enum u_mem mem,
 		fn(r, r->start > start ? r->start : start, r->end < end ? r->end : end);
 	}
 	u_range_unlock();
+	u_trap_span_end(span);
 	u_trap_change_end();
 }
 
@@ -346,6 +348,8 @@ void u_mem_remap_end(const struct u_mem_note *note, uintptr_t old, size_t old_le
 	const size_t len = new_len < old_len ? new_len : old_len;
 	struct u_mem_note remap = { 0 };
 	u_trap_change_begin();
+	const int spans[2] = { u_trap_span_begin(old, old + old_len),
+			       u_trap_span_begin(new_addr, new_addr + len) };
 	u_range_lock();
 	for (int k = 0; k < note->n; k++) {
 		const int c = note->ctx[k];
@@ -366,6 +370,8 @@ void u_mem_remap_end(const struct u_mem_note *note, uintptr_t old, size_t old_le
 	struct u_mem_note gone;
 	forget(old, old + old_len, &gone);
 	u_range_unlock();
+	u_trap_span_end(spans[0]);
+	u_trap_span_end(spans[1]);
 	u_trap_change_end();
 	for (int i = 0; i < gone.n; i++)
 		u_wake(gone.ctx[i], old, old + old_len);

@@ -417,11 +417,13 @@ void u_pcache_release(uintptr_t start, uintptr_t end)
 		sigfillset(&all);
 		sys_sigprocmask(SIG_BLOCK, &all, &old);
 		u_trap_change_begin();
+		const int span = u_trap_span_begin(a->start, a->end);
 		stop_fills(a);
 		if (unback(a))
 			atomic_store(&a->state, A_LIVE);   /* cannot: stays as it is */
 		else
 			free_area(a);
+		u_trap_span_end(span);
 		u_trap_change_end();
 		sys_sigprocmask(SIG_SETMASK, &old, NULL);
 	}

@@ -86,6 +86,10 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 			if (run) {
 				const size_t at = k + j - run;
 				uint64_t changed[256 / 64] = { 0 };
+				/* Un-protected by their bits before their
+				 * protection: a write meanwhile waits. */
+				const int span = u_trap_span_begin(s + at * r->psize,
+								   s + (at + run) * r->psize);
 				for (size_t i = 0; i < run; i++) {
 					_Atomic uint8_t *st = &r->pages[first + at + i];
 					uint8_t old = wp ? atomic_fetch_or(st, U_PG_WP)
@@ -104,6 +108,7 @@ static int protect_piece(const struct u_range *r, uintptr_t s, uintptr_t e,
 						atomic_fetch_or(st, U_PG_WP);
 				}
 				u_wp_settle(r, s + at * r->psize, done, wp);
+				u_trap_span_end(span);
 				run = 0;
 				if (err)
 					break;

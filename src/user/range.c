@@ -334,6 +334,8 @@ static void drop(int i, bool release)
 {
 	void *base = ranges[i].pages_base;
 	struct u_range r = ranges[i];
+	/* Out of the registry, traps still armed: an access waits. */
+	const int span = u_trap_span_begin(r.start, r.end);
 
 	write_begin();
 	atomic_store(&live[i], 0);
@@ -345,6 +347,7 @@ static void drop(int i, bool release)
 	quiesce();
 	if (release)
 		release_span(&r, r.start, r.end);   /* may reuse slot i: r from here */
+	u_trap_span_end(span);
 	if (r.memfd >= 0)
 		sys_close(r.memfd);
 	pages_put(base);
@@ -406,6 +409,7 @@ static int remove_span(int ctx, uintptr_t start, uintptr_t end, bool release)
 			drop(i, release);
 			continue;
 		}
+		const int span = u_trap_span_begin(s, e);
 		write_begin();
 		if (s == r.start) {
 			STORE(ranges[i].pages, r.pages + (e - r.start) / r.psize);
@@ -419,6 +423,7 @@ static int remove_span(int ctx, uintptr_t start, uintptr_t end, bool release)
 		quiesce();   /* as in drop(): no COPY into [s, e) once it opens */
 		if (release)
 			release_span(&r, s, e);
+		u_trap_span_end(span);
 		hw = atomic_load(&high_water);
 	}
 	return removed;

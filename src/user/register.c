@@ -218,6 +218,8 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	/* Filled through the page cache where that cannot show (pcache.c). */
 	if (frozen)
 		u_pcache_adopt(&r, v->path);
+	/* Armed before the range is in the registry: an access waits. */
+	const int span = u_trap_span_begin(start, end);
 	/* MINOR: every page, for a hole may enter the page cache later
 	 * (the fault path then tells a minor fault from a missing one). */
 	if (mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR))
@@ -237,6 +239,7 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		err = -errno;
 	if (err)
 		u_trap_disarm(&r, start, end - start);
+	u_trap_span_end(span);
 	if (frozen)
 		unfreeze();
 	if (err)

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -107,6 +108,65 @@ bool u_trap_changing(unsigned *done)
 	return busy;
 }
 
+/* Spans of pages whose traps are changing.  A slot is claimed (used),
+ * given its bounds, then made live (seq odd); ending makes seq even, wakes
+ * the faults sleeping on it, and frees the slot.  A fault reads seq, the
+ * bounds, and sleeps while seq is unchanged: bounds read after the slot was
+ * reused come with a seq that has moved on, so at worst it does not sleep. */
+#define SPANS 64
+static struct span {
+	_Atomic int used;
+	_Atomic uintptr_t start, end, owner;
+	_Atomic uint32_t seq;
+	_Atomic int sleepers;
+} spans[SPANS];
+static TLS char span_me;   /* its address names this thread */
+
+int u_trap_span_begin(uintptr_t start, uintptr_t end)
+{
+	for (int i = 0; i < SPANS; i++) {
+		int free = 0;
+		if (atomic_load(&spans[i].used) ||
+		    !atomic_compare_exchange_strong(&spans[i].used, &free, 1))
+			continue;
+		atomic_store(&spans[i].start, start);
+		atomic_store(&spans[i].end, end);
+		atomic_store(&spans[i].owner, (uintptr_t)&span_me);
+		atomic_fetch_add(&spans[i].seq, 1);
+		return i;
+	}
+	return -1;
+}
+
+void u_trap_span_end(int i)
+{
+	if (i < 0)
+		return;
+	atomic_fetch_add(&spans[i].seq, 1);
+	if (atomic_load(&spans[i].sleepers))
+		sys_futex(&spans[i].seq, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+	atomic_store(&spans[i].used, 0);
+}
+
+bool u_trap_span_wait(uintptr_t addr)
+{
+	bool waited = false;
+
+	for (int i = 0; i < SPANS; i++) {
+		const uint32_t seq = atomic_load(&spans[i].seq);
+		if (!(seq & 1) || addr < atomic_load(&spans[i].start) ||
+		    addr >= atomic_load(&spans[i].end) ||
+		    atomic_load(&spans[i].owner) == (uintptr_t)&span_me)
+			continue;   /* (a change this thread interrupted cannot end) */
+		atomic_fetch_add(&spans[i].sleepers, 1);
+		while (atomic_load(&spans[i].seq) == seq)
+			sys_futex(&spans[i].seq, FUTEX_WAIT_PRIVATE, (int)seq, NULL);
+		atomic_fetch_sub(&spans[i].sleepers, 1);
+		waited = true;
+	}
+	return waited;
+}
+
 /* The files name the parent's memory: a child must open its own.  The
  * threads that were changing traps did not come along. */
 int u_trap_open_fds(void)
@@ -125,6 +185,11 @@ int u_trap_open_fds(void)
 void u_trap_after_fork(void)
 {
 	atomic_store(&changes_busy, 0);
+	for (int i = 0; i < SPANS; i++) {
+		atomic_store(&spans[i].seq, 0);
+		atomic_store(&spans[i].sleepers, 0);
+		atomic_store(&spans[i].used, 0);
+	}
 	int fd = atomic_exchange(&mem_fd, -1);
 	if (fd >= 0)
 		sys_close(fd);
@@ -381,6 +446,14 @@ int u_pages_guarded(uintptr_t addr, size_t n, unsigned char *vec)
 	}
 	memset(vec, 0, n);
 	return pagemap_each(addr, n, vec, entry_guard);
+}
+
+bool u_trap_gone(const struct u_range *r, uintptr_t addr)
+{
+	unsigned char one;
+
+	return u_trap_guarded(r) && guard_in_pagemap && u_pages_guarded(addr, 1, &one) == 0 &&
+	       !one;
 }
 
 int u_trap_standing(const struct u_range *r, uintptr_t addr)

@@ -289,6 +289,18 @@ void u_trap_change_begin(void);
 void u_trap_change_end(void);
 /* Is a change in flight?  *done: how many completed so far. */
 bool u_trap_changing(unsigned *done);
+/* A change whose pages may fault meanwhile though their state (or the
+ * registry) says they should not: a state changed before the protection or
+ * trap that follows it (un-protection, a lift, a refresh), a range taken out
+ * of the registry before its traps open, traps armed before the range is in
+ * it.  u_trap_span_begin() before such a change over [start, end), with its
+ * token u_trap_span_end() after; a fault on such a page waits for the change
+ * to end, however long it takes (u_trap_span_wait(): true when it waited).
+ * 64 at a time; past that a change runs without a span (the fault falls
+ * back on u_trap_changing()).  Async-signal-safe. */
+int u_trap_span_begin(uintptr_t start, uintptr_t end);
+void u_trap_span_end(int token);
+bool u_trap_span_wait(uintptr_t addr);
 /* Which pages of [addr, addr+len) this process maps (a page table entry,
  * present or swapped): vec[i] = 1/0.  0 or -errno. */
 int u_pages_mapped(const struct u_range *r, uintptr_t addr, size_t len,
@@ -298,6 +310,10 @@ int u_pages_mapped(const struct u_range *r, uintptr_t addr, size_t len,
  * unmapped it (unseen without the shim) the page at addr is new memory.
  * 1 yes (or cannot tell), 0 no.  Not signal-safe (may read the maps). */
 int u_trap_standing(const struct u_range *r, uintptr_t addr);
+/* Can it be told that the guard marker of page addr of r is gone (the
+ * program unmapped the page unseen: what faults there now is new memory)?
+ * false when it stands, or cannot be told.  Async-signal-safe. */
+bool u_trap_gone(const struct u_range *r, uintptr_t addr);
 /* Which of the n small pages at addr hold a guard marker: vec[i] = 1/0
  * (all 1 where pagemap does not show markers, Linux 6.13-6.14).  0 or
  * -errno. */

@@ -20,6 +20,27 @@ int (orc_memfd)(size_t len)
 	return fd;
 }
 
+void (orc_each_memory)(unsigned kinds, size_t len,
+		       void (*fn)(const char *kind, char *mem, void *arg), void *arg)
+{
+	static const struct { unsigned kind; const char *name; int flags; } all[] = {
+		{ ORC_ANON, "anonymous", MAP_PRIVATE },
+		{ ORC_SHMEM_SHARED, "shmem shared", MAP_SHARED },
+		{ ORC_SHMEM_PRIVATE, "shmem private", MAP_PRIVATE },
+	};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!(kinds & all[i].kind))
+			continue;
+		const int mfd = all[i].kind == ORC_ANON ? -1 : orc_memfd(len);
+		char *mem = orc_mmap(len, PROT_READ | PROT_WRITE, all[i].flags, mfd);
+		fn(all[i].name, mem, arg);
+		munmap(mem, len);
+		if (mfd >= 0)
+			close(mfd);
+	}
+}
+
 void *(orc_mmap)(size_t len, int prot, int flags, int fd)
 {
 	void *p = mmap(NULL, len, prot, flags | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);

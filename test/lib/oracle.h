@@ -16,6 +16,15 @@
 
 /* A memfd of len bytes; fatal on failure. */
 int orc_memfd(size_t len);
+/* Run fn(kind, mem, arg) once over each kind of memory in kinds (ORC_ANON
+ * | ...): len bytes of anonymous memory, a shared and a private mapping of
+ * a fresh memfd ("anonymous", "shmem shared", "shmem private"); each is
+ * unmapped (and its memfd closed) after. */
+#define ORC_ANON          1
+#define ORC_SHMEM_SHARED  2
+#define ORC_SHMEM_PRIVATE 4
+void orc_each_memory(unsigned kinds, size_t len,
+		     void (*fn)(const char *kind, char *mem, void *arg), void *arg);
 /* mmap(len, prot, flags) of fd (or anonymous when fd < 0); fatal on failure. */
 void *orc_mmap(size_t len, int prot, int flags, int fd);
 
@@ -90,6 +99,7 @@ int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 
 /* Failures inside these report the caller's line (T_AT, harness.h). */
 #define orc_memfd(...) T_AT(orc_memfd(__VA_ARGS__))
+#define orc_each_memory(...) T_AT(orc_each_memory(__VA_ARGS__))
 #define orc_mmap(...) T_AT(orc_mmap(__VA_ARGS__))
 #define orc_touch_start(...) T_AT(orc_touch_start(__VA_ARGS__))
 #define orc_wait_msg(...) T_AT(orc_wait_msg(__VA_ARGS__))

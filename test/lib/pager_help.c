@@ -165,3 +165,20 @@ void (tp_threads)(unsigned n, void (*fn)(unsigned i, void *arg), void *arg)
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(th[i].th, NULL);
 }
+
+void tp_sweep(unsigned id, void *arg)
+{
+	struct tp_sweep *sw = arg;
+	unsigned x = sw->seed + id * 31;
+	char v;
+
+	for (size_t k = 0; k < sw->npages; k++) {
+		x = x * 1103515245u + 12345;
+		const size_t pg = id == 0 ? k : (x >> 8) % sw->npages;
+		char *p = sw->base + pg * (size_t)t_page;
+		if (tp_touch(p + (x & 63), 0, &v, NULL))
+			sw->sigbus++;
+		else if (sw->check && !t_check(p, (size_t)t_page, TP_SEED(pg)))
+			sw->wrong++;
+	}
+}

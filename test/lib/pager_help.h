@@ -10,6 +10,8 @@
  *   tp_unmapped()    no page of a range is mapped
  *   tp_touch()       read (or write) one byte, catching SIGBUS: 1 if it raised
  *   tp_threads()     run fn(i) on n threads at once and join them
+ *   tp_sweep()       a tp_threads() function reading every page, in order
+ *                    or at random, counting SIGBUS and wrong pages
  */
 #ifndef LIBUFFD_TEST_PAGER_HELP_H
 #define LIBUFFD_TEST_PAGER_HELP_H
@@ -30,6 +32,20 @@ int tp_unmapped(const void *addr, size_t len);
  * in *code), 0 otherwise (a read's byte in *val). */
 int tp_touch(volatile char *p, int write, char *val, int *code);
 void tp_threads(unsigned n, void (*fn)(unsigned i, void *arg), void *arg);
+
+/* tp_sweep(), run by tp_threads() with a struct tp_sweep: thread i reads a
+ * byte (at a varying offset below 64) of npages pages from base, thread 0
+ * in order, the others in a pseudo-random order (from seed and i); it
+ * counts the reads that raised SIGBUS, and with check the pages read that
+ * do not hold TP_SEED(page). */
+struct tp_sweep {
+	char *base;
+	size_t npages;
+	unsigned seed;
+	int check;
+	_Atomic int sigbus, wrong;
+};
+void tp_sweep(unsigned i, void *sweep);
 
 /* Failures inside these report the caller's line (T_AT, harness.h). */
 #define tp_pager(...) T_AT(tp_pager(__VA_ARGS__))

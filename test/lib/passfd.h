@@ -5,13 +5,8 @@
 #ifndef LIBUFFD_TEST_PASSFD_H
 #define LIBUFFD_TEST_PASSFD_H
 
-/* Send fd over the unix socket sock: 0, or -1 with errno. */
-int pfd_send(int sock, int fd);
-/* Receive one fd from sock (close-on-exec): the fd, or -1 (errno; 0 at EOF). */
-int pfd_recv(int sock);
-
 #include <stddef.h>
-#include <sys/types.h>
+#include "passfd_io.h"   /* pfd_send(), pfd_recv(), pfd_spawn() */
 
 /* Fork a handler process that runs fn(sock, arg) and exits with its return
  * value; the parent gets its end of the unix socket pair in *sock.  Fatal

@@ -178,42 +178,65 @@ static void wp_fault(long p)
 	}
 }
 
-static void *resolver_fn(void *arg)
+void stress_serve(int fd, int stop_fd,
+		  void (*fn)(const struct uffd_msg *msg, int err, void *arg), void *arg)
 {
-	uint64_t seed = (uintptr_t)arg;
-	char *src = orc_mmap(S.psize, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | (S.mem == STRESS_HUGETLB ? MAP_HUGETLB : 0), -1);
-
-	memset(src, 0, S.psize);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = S.fd, .events = POLLIN },
-				       { .fd = S.stop_fd, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = stop_fd, .events = POLLIN } };
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)
 			break;
 		struct uffd_msg m[8];
-		ssize_t n = read(S.fd, m, sizeof(m));
+		ssize_t n = read(fd, m, sizeof(m));
 		if (n < 0) {
-			if (errno != EAGAIN && atomic_fetch_add(&S.other_err, 1) < 5)
-				fprintf(stderr, "stress: read: %s\n", t_errname(errno));
+			if (errno != EAGAIN)
+				fn(NULL, errno, arg);
 			continue;
 		}
-		for (ssize_t i = 0; i < n / (ssize_t)sizeof(m[0]); i++) {
-			atomic_fetch_add(&S.msgs, 1);
-			if (m[i].event != UFFD_EVENT_PAGEFAULT) {
-				atomic_fetch_add(&S.other_err, 1);
-				continue;
-			}
-			long pg = (long)(((char *)(uintptr_t)m[i].arg.pagefault.address - S.area) /
-					 (long)S.psize);
-			if (m[i].arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)
-				wp_fault(pg);
-			else
-				missing(pg, src, &seed);
-		}
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof(m[0]); i++)
+			fn(&m[i], 0, arg);
 	}
-	munmap(src, S.psize);
+}
+
+struct resolver {
+	char *src;
+	uint64_t seed;
+};
+
+static void resolve(const struct uffd_msg *m, int err, void *arg)
+{
+	struct resolver *rs = arg;
+
+	if (!m) {
+		if (atomic_fetch_add(&S.other_err, 1) < 5)
+			fprintf(stderr, "stress: read: %s\n", t_errname(err));
+		return;
+	}
+	atomic_fetch_add(&S.msgs, 1);
+	if (m->event != UFFD_EVENT_PAGEFAULT) {
+		atomic_fetch_add(&S.other_err, 1);
+		return;
+	}
+	long pg = (long)(((char *)(uintptr_t)m->arg.pagefault.address - S.area) / (long)S.psize);
+	if (m->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)
+		wp_fault(pg);
+	else
+		missing(pg, rs->src, &rs->seed);
+}
+
+static void *resolver_fn(void *arg)
+{
+	struct resolver rs = {
+		.src = orc_mmap(S.psize, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | (S.mem == STRESS_HUGETLB ? MAP_HUGETLB : 0), -1),
+		.seed = (uintptr_t)arg,
+	};
+
+	memset(rs.src, 0, S.psize);
+	stress_serve(S.fd, S.stop_fd, resolve, &rs);
+	munmap(rs.src, S.psize);
 	return NULL;
 }
 

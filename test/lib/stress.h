@@ -28,4 +28,11 @@ enum stress_mem { STRESS_ANON, STRESS_SHMEM, STRESS_HUGETLB };
  * observables and expectations, and the counters on stderr. */
 void stress_run(enum stress_mem mem, long npages, double default_seconds);
 
+/* A resolver thread's loop: read fd's messages (up to 8 a read) until
+ * stop_fd becomes readable, calling fn for each; a read that fails (but
+ * with EAGAIN) calls fn with msg NULL and its errno. */
+struct uffd_msg;
+void stress_serve(int fd, int stop_fd,
+		  void (*fn)(const struct uffd_msg *msg, int err, void *arg), void *arg);
+
 #endif

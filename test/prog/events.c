@@ -21,13 +21,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../lib/prog_log.h"
+
 #define NPAGES 8
 static long page;
 static char *area, *moved;
 static int uffd, stop[2];
-static char log_buf[8192];
-static size_t log_len;
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char next_fill = 'A';
 /* Set while the program is inside a call that causes an event: the
  * handler sees it still set when it reads that event (the caller waits). */
@@ -45,18 +44,6 @@ static void where(char *out, size_t len, unsigned long a)
 		snprintf(out, len, "elsewhere");
 }
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#include <stdarg.h>
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
-	pthread_mutex_lock(&log_lock);
-	va_start(ap, fmt);
-	log_len += (size_t)vsnprintf(log_buf + log_len, sizeof(log_buf) - log_len, fmt, ap);
-	va_end(ap);
-	pthread_mutex_unlock(&log_lock);
-}
-
 static void *handler(void *arg)
 {
 	char *src = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -64,7 +51,7 @@ static void *handler(void *arg)
 	for (;;) {
 		struct pollfd p[2] = { { .fd = uffd, .events = POLLIN }, { .fd = stop[0], .events = POLLIN } };
 		struct uffd_msg msg;
-		char a[32], b[32];
+		char a[32];
 		poll(p, 2, -1);
 		if (p[1].revents)
 			return NULL;
@@ -84,24 +71,9 @@ static void *handler(void *arg)
 				logf_("UFFDIO_COPY failed\n");
 			break;
 		}
-		case UFFD_EVENT_REMOVE:
-			where(a, sizeof(a), msg.arg.remove.start);
-			where(b, sizeof(b), msg.arg.remove.end);
-			logf_("REMOVE %s..%s\n", a, b);
-			break;
-		case UFFD_EVENT_UNMAP:
-			where(a, sizeof(a), msg.arg.remove.start);
-			where(b, sizeof(b), msg.arg.remove.end);
-			logf_("UNMAP %s..%s\n", a, b);
-			break;
-		case UFFD_EVENT_REMAP:
-			where(a, sizeof(a), msg.arg.remap.from);
-			where(b, sizeof(b), msg.arg.remap.to);
-			logf_("REMAP %s -> %s, %llu pages\n", a, b,
-			      (unsigned long long)msg.arg.remap.len / page);
-			break;
 		default:
-			logf_("event %u\n", msg.event);
+			if (!log_range_event(&msg, where, page))
+				logf_("event %u\n", msg.event);
 		}
 	}
 }

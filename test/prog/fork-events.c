@@ -26,12 +26,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/prog_log.h"
+
 #define NPAGES 8
 static long page;
 static char *area, *target;   /* the child moves area to target */
 static int uffd, child_uffd = -1, stop[2];
-static char log_buf[8192];
-static size_t log_len;
 static char next_fill = 'A';
 /* Shared with the child: set while it is inside a call that causes an
  * event (the handler sees it still set when it reads that event). */
@@ -48,20 +48,11 @@ static void where(char *out, size_t len, unsigned long a)
 		snprintf(out, len, "elsewhere");
 }
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	log_len += (size_t)vsnprintf(log_buf + log_len, sizeof(log_buf) - log_len, fmt, ap);
-	va_end(ap);
-}
-
 /* One message from fd (the parent's uffd or the child's); 0 when none. */
 static int handle(int fd, const char *who, char *src)
 {
 	struct uffd_msg msg;
-	char a[32], b[32];
+	char a[32];
 	const int waiting = *in_call;
 
 	if (read(fd, &msg, sizeof(msg)) != sizeof(msg))
@@ -84,24 +75,9 @@ static int handle(int fd, const char *who, char *src)
 		logf_("%s: FORK: a new userfaultfd (not the parent's: %s)\n", who,
 		      child_uffd != uffd && child_uffd >= 0 ? "yes" : "no");
 		break;
-	case UFFD_EVENT_REMOVE:
-		where(a, sizeof(a), msg.arg.remove.start);
-		where(b, sizeof(b), msg.arg.remove.end);
-		logf_("REMOVE %s..%s\n", a, b);
-		break;
-	case UFFD_EVENT_UNMAP:
-		where(a, sizeof(a), msg.arg.remove.start);
-		where(b, sizeof(b), msg.arg.remove.end);
-		logf_("UNMAP %s..%s\n", a, b);
-		break;
-	case UFFD_EVENT_REMAP:
-		where(a, sizeof(a), msg.arg.remap.from);
-		where(b, sizeof(b), msg.arg.remap.to);
-		logf_("REMAP %s -> %s, %llu pages\n", a, b,
-		      (unsigned long long)msg.arg.remap.len / page);
-		break;
 	default:
-		logf_("%s: event %u\n", who, msg.event);
+		if (!log_range_event(&msg, where, page))
+			logf_("%s: event %u\n", who, msg.event);
 	}
 	return 1;
 }

@@ -8,9 +8,13 @@
  * serves the child: a missing page (UFFDIO_COPY) and an munmap (UNMAP, the
  * child waiting until it is read).  After the child's exit the parent's own
  * missing page faults to the handler on the first fd.  The handler's log
- * comes back over the socket and is printed.
+ * comes back over the socket and is printed.  With an argument the handler
+ * reads its messages another way: "readv" (each message split over two
+ * buffers), "sys-readv" (the same through syscall(SYS_readv)); both also
+ * try pread(2) on the fd first (ESPIPE: nothing read).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
@@ -21,53 +25,17 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../lib/passfd_io.h"
+#include "../lib/prog_log.h"
 
 #define NPAGES 4
 static long page;
 static char *area;
-static char log_buf[4096];
-static size_t log_len;
-
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	log_len += (size_t)vsnprintf(log_buf + log_len, sizeof(log_buf) - log_len, fmt, ap);
-	va_end(ap);
-}
-
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1 || !CMSG_FIRSTHDR(&m))
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
-	return fd;
-}
-
-static int send_fd(int sock, int fd)
-{
-	char byte = 'F';
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	memset(&u, 0, sizeof(u));
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
-}
+static const char *mode = "read";
 
 static const char *where(unsigned long a)
 {
@@ -76,15 +44,32 @@ static const char *where(unsigned long a)
 	return out;
 }
 
-/* The handler process: serves both fds until the program says stop. */
-static int handler(int sock)
+/* One message from fd, read as the mode says. */
+static ssize_t read_msg(int fd, struct uffd_msg *msg)
 {
-	int uffd = recv_fd(sock), cfd = -1;
+	if (!strcmp(mode, "read"))
+		return read(fd, msg, sizeof(*msg));
+	struct iovec iov[2] = { { msg, 5 }, { (char *)msg + 5, sizeof(*msg) - 5 } };
+	if (!strcmp(mode, "readv"))
+		return readv(fd, iov, 2);
+	return syscall(SYS_readv, fd, iov, 2);
+}
+
+/* The handler process: serves both fds until the program says stop. */
+static int handler(int sock, void *arg)
+{
+	int uffd = pfd_recv(sock), cfd = -1;
 	char *src = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char fill = 'A';
 
+	(void)arg;
 	if (uffd < 0)
 		return 2;
+	if (strcmp(mode, "read")) {
+		struct uffd_msg msg;
+		ssize_t n = pread(uffd, &msg, sizeof(msg), 0);
+		logf_("pread: %zd %s\n", n, n < 0 ? strerror(errno) : "");
+	}
 	for (;;) {
 		struct pollfd p[3] = { { sock, POLLIN, 0 }, { uffd, POLLIN, 0 }, { cfd, POLLIN, 0 } };
 		poll(p, cfd >= 0 ? 3 : 2, -1);
@@ -96,7 +81,7 @@ static int handler(int sock)
 			const char *who = k == 1 ? "parent" : "child";
 			if (!p[k].revents || fd < 0)
 				continue;
-			if (read(fd, &msg, sizeof(msg)) != sizeof(msg)) {
+			if (read_msg(fd, &msg) != sizeof(msg)) {
 				if (k == 2 && (p[k].revents & (POLLHUP | POLLERR))) {
 					close(cfd);   /* the child is gone */
 					cfd = -1;
@@ -127,28 +112,24 @@ static int handler(int sock)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	int sv[2];
+	int sock;
 
+	if (argc > 1)
+		mode = argv[1];
 	page = sysconf(_SC_PAGESIZE);
 	area = mmap(NULL, NPAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+	pid_t h = pfd_spawn(handler, NULL, &sock);
+	if (h < 0)
 		return 1;
-	fflush(stdout);
-	pid_t h = fork();
-	if (h == 0) {
-		close(sv[0]);
-		_exit(handler(sv[1]));
-	}
-	close(sv[1]);
 	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	struct uffdio_api api = { .api = UFFD_API,
 				  .features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_UNMAP };
 	struct uffdio_register reg = { .range = { (unsigned long)area, NPAGES * page },
 				       .mode = UFFDIO_REGISTER_MODE_MISSING };
 	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg) ||
-	    send_fd(sv[0], uffd)) {
+	    pfd_send(sock, uffd)) {
 		perror("userfaultfd with EVENT_FORK, sent to the handler");
 		return 1;
 	}
@@ -168,12 +149,12 @@ int main(void)
 	printf("parent: child exited %d; area+3 '%c'\n",
 	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, area[3 * page]);
 	fflush(stdout);
-	shutdown(sv[0], SHUT_WR);
+	shutdown(sock, SHUT_WR);
 	char buf[4096];
 	ssize_t n;
 	printf("-- the handler's log --\n");
 	fflush(stdout);
-	while ((n = read(sv[0], buf, sizeof(buf))) > 0)
+	while ((n = read(sock, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, stdout);
 	waitpid(h, &status, 0);
 	printf("handler exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
