@@ -50,10 +50,14 @@ TEST_BIN  := $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 CXX_TEST_SRC := $(wildcard test/*.cc)
 TEST_BIN  += $(CXX_TEST_SRC:test/%.cc=$(BUILD)/test/%)
 # The LD_PRELOAD shim and the unmodified programs the tests run under it are
-# built without sanitizers in every build: a sanitizer runtime cannot be
-# preloaded into a program that was not built with it.
+# built with the sanitizer too under ASan and UBSan: `uffd run` of such a
+# build preloads the sanitizer's runtime ahead of the shim (SHIM_RUNTIME), so
+# that programs built without it run under the shim as well.  Under TSan they
+# stay plain: its runtime cannot be preloaded into a program built without it.
 PRELOAD_SRC := $(LIB_SRC) $(wildcard src/preload/*.c)
-PLAIN_OBJ := $(if $(SAN),obj-plain,obj)
+SHIM_SAN := $(filter address undefined,$(SAN))
+SHIM_RUNTIME := $(if $(SHIM_SAN),$(realpath $(shell $(CC) -print-file-name=$(if $(filter address,$(SAN)),libasan.so,libubsan.so))))
+PLAIN_OBJ := $(if $(SAN),$(if $(SHIM_SAN),obj,obj-plain),obj)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/$(PLAIN_OBJ)/%.o)
 PROG_SRC  := $(wildcard test/prog/*.c)
 PROG_BIN  := $(PROG_SRC:test/prog/%.c=$(BUILD)/prog/%)
@@ -133,12 +137,14 @@ $(BUILD)/obj-plain/%.o: %.c $(HEADERS)
 
 $(BUILD)/libuffd-preload.so: $(PRELOAD_OBJ) src/preload/preload.map
 	$(SAY) LD $@
-	$(Q)$(CC) -shared -Wl,--version-script=src/preload/preload.map -o $@ $(PRELOAD_OBJ) -pthread -ldl
+	$(Q)$(CC) -shared -Wl,--version-script=src/preload/preload.map $(if $(SHIM_SAN),$(LDFLAGS)) \
+		-o $@ $(PRELOAD_OBJ) -pthread -ldl
 
 # Programs written as real userfaultfd clients (only <linux/userfaultfd.h>).
 $(BUILD)/prog/%: test/prog/%.c test/lib/passfd_io.h test/lib/prog_log.h
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) -pthread -o $@ $< -pthread
+	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(if $(SHIM_SAN),$(filter -fsanitize% -fno-%,$(ALLCFLAGS))) \
+		-pthread -o $@ $< -pthread
 
 $(BUILD)/libuffd-store.a: $(STORE_OBJ)
 	@rm -f $@
@@ -198,6 +204,8 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libuffd.a $(HEADERS)
 
 # `uffd --version`
 $(BUILD)/obj/tools/uffd.o: ALLCFLAGS += -DLIBUFFD_VERSION='"$(VERSION)"'
+# `uffd run` of a sanitizer build: the runtime goes ahead of the shim.
+$(BUILD)/obj/tools/run.o: ALLCFLAGS += $(if $(SHIM_RUNTIME),-DSHIM_RUNTIME='"$(SHIM_RUNTIME)"')
 
 # The user backend owns SIGSEGV: AddressSanitizer must let it.
 TEST_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0 \

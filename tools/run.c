@@ -102,10 +102,17 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "uffd run: cannot find " PRELOAD_NAME " beside uffd or in ../lib\n");
 		return 125;
 	}
-	/* Ahead of whatever LD_PRELOAD the caller had. */
+	/* Ahead of whatever LD_PRELOAD the caller had.  A shim built with a
+	 * sanitizer (make asan, ubsan) needs its runtime first of all. */
+#ifdef SHIM_RUNTIME
+	const char *first = SHIM_RUNTIME ":";
+#else
+	const char *first = "";
+#endif
 	const char *old = getenv("LD_PRELOAD");
 	char *preload = NULL;
-	if (asprintf(&preload, "%s%s%s", shim, old && *old ? ":" : "", old ? old : "") < 0 ||
+	if (asprintf(&preload, "%s%s%s%s", first, shim, old && *old ? ":" : "",
+		     old ? old : "") < 0 ||
 	    setenv("LD_PRELOAD", preload, 1) || setenv("UFFD_BACKEND", backend, 1)) {
 		perror("uffd run");
 		return 125;

@@ -25,6 +25,7 @@ int tr_run(const char *backend, char *const argv[], char **out);
  * backend (NULL: this half's) and record its exit status and every line it
  * printed. */
 void tr_prog(const char *backend, const char *name, const char *arg);
+#define tr_prog(...) T_AT(tr_prog(__VA_ARGS__))
 
 /* Record an exit status as an observable ("exit 0", "signal SIGSEGV"). */
 void tr_obs_status(int status);

@@ -33,15 +33,17 @@
 static long page;
 static char *area;
 static int uffd;
+static int stop_fd[2];   /* written to end the handler */
 static pthread_t handler;
 
 static void *serve(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		struct pollfd p = { .fd = uffd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = uffd, .events = POLLIN },
+				       { .fd = stop_fd[0], .events = POLLIN } };
 		struct uffd_msg msg;
-		if (poll(&p, 1, -1) < 0 || (p.revents & (POLLERR | POLLNVAL)) ||
+		if (poll(p, 2, -1) < 0 || p[1].revents || (p[0].revents & (POLLERR | POLLNVAL)) ||
 		    read(uffd, &msg, sizeof(msg)) != sizeof(msg))
 			return NULL;
 		if (msg.event != UFFD_EVENT_PAGEFAULT)
@@ -72,6 +74,8 @@ static void setup(const char *what)
 	struct uffdio_copy c = { .dst = (unsigned long)area, .src = (unsigned long)src, .len = 2 * page };
 	int ret = ioctl(uffd, UFFDIO_COPY, &c);
 	printf("  UFFDIO_COPY: %d, copied %lld\n", ret, (long long)c.copy);
+	if (pipe(stop_fd))
+		return;
 	pthread_create(&handler, NULL, serve, NULL);
 }
 
@@ -87,12 +91,16 @@ static void show(const char *label, const char *at)
 	fflush(stdout);
 }
 
-/* Close the userfaultfd; its handler's poll does not see that: cancel. */
+/* End the handler (a poll does not see its fd closed: it is told), then
+ * close the userfaultfd. */
 static void stop(void)
 {
-	close(uffd);
-	pthread_cancel(handler);
+	if (write(stop_fd[1], "", 1) != 1)
+		return;
 	pthread_join(handler, NULL);
+	close(stop_fd[0]);
+	close(stop_fd[1]);
+	close(uffd);
 }
 
 static void teardown(void)

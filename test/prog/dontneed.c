@@ -28,14 +28,17 @@
 static long page;
 static char *area;
 static int uffd;
+static int stop_fd[2];   /* written to end the handler */
 
 static void *serve(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		struct pollfd p = { .fd = uffd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = uffd, .events = POLLIN },
+				       { .fd = stop_fd[0], .events = POLLIN } };
 		struct uffd_msg msg;
-		if (poll(&p, 1, -1) < 0 || read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+		if (poll(p, 2, -1) < 0 || p[1].revents || (p[0].revents & (POLLERR | POLLNVAL)) ||
+		    read(uffd, &msg, sizeof(msg)) != sizeof(msg))
 			return NULL;
 		if (msg.event != UFFD_EVENT_PAGEFAULT) {
 			printf("  message: event %u\n", msg.event);
@@ -73,6 +76,8 @@ static void run(const char *what, unsigned long mode, unsigned long long feature
 		return;
 	}
 	pthread_t t;
+	if (pipe(stop_fd))
+		return;
 	pthread_create(&t, NULL, serve, NULL);
 	printf("%s\n", what);
 	if (mode & UFFDIO_REGISTER_MODE_WP) {
@@ -91,9 +96,12 @@ static void run(const char *what, unsigned long mode, unsigned long long feature
 	area[page] = 'z';
 	printf("  page 1 (kept) written, reads '%c'\n", area[page]);
 	fflush(stdout);
-	close(uffd);   /* the handler's poll reports POLLNVAL, or read fails: it ends */
-	pthread_cancel(t);
+	if (write(stop_fd[1], "", 1) != 1)   /* the handler ends */
+		return;
 	pthread_join(t, NULL);
+	close(stop_fd[0]);
+	close(stop_fd[1]);
+	close(uffd);
 	munmap(area, 2 * page);
 }
 

@@ -28,7 +28,10 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "to stderr\n");
 	fflush(stdout);
-	if (argc > 1 && !strcmp(argv[1], "segv"))
-		*(volatile int *)0 = 1;
+	if (argc > 1 && !strcmp(argv[1], "segv")) {
+		/* Unmapped; not NULL, which UBSan would report first. */
+		volatile int *volatile bad = (volatile int *)64;
+		*bad = 1;
+	}
 	return 3;
 }
