@@ -141,7 +141,7 @@ $(BUILD)/libuffd-preload.so: $(PRELOAD_OBJ) src/preload/preload.map
 		-o $@ $(PRELOAD_OBJ) -pthread -ldl
 
 # Programs written as real userfaultfd clients (only <linux/userfaultfd.h>).
-$(BUILD)/prog/%: test/prog/%.c test/lib/passfd_io.h test/lib/prog_log.h
+$(BUILD)/prog/%: test/prog/%.c test/lib/passfd_io.h test/lib/prog.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(if $(SHIM_SAN),$(filter -fsanitize% -fno-%,$(ALLCFLAGS))) \
 		-pthread -o $@ $< -pthread

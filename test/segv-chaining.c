@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "acc.h"
+#include "oracle.h"
 
 static sigjmp_buf jump;
 static volatile int got_sig, got_code, handler_calls;
@@ -33,8 +34,9 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
  * scenario installs its own, and before any userfaultfd was opened): open a
  * userfaultfd, register a range, resolve one fault in it, then write to a
  * read-only page.  Reports 'r' once the fault was resolved. */
-static void child_default(int report)
+static void child_default(void *arg, int report)
 {
+	(void)arg;
 	acc_no_core();
 	int fd = uffd_open(O_CLOEXEC | O_NONBLOCK, t_backend);
 	struct uffdio_api api = { .api = UFFD_API };
@@ -67,22 +69,10 @@ static void child_default(int report)
 
 static void no_handler(void)
 {
-	int report[2];
-	T_ASSERT(pipe2(report, O_CLOEXEC) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	T_ASSERT(pid >= 0);
-	if (pid == 0) {
-		close(report[0]);
-		alarm(10);
-		child_default(report[1]);
-	}
-	close(report[1]);
 	char x = 0;
-	T_OBS("child resolved its fault: %d", (int)read(report[0], &x, 1) == 1 && x == 'r');
-	close(report[0]);
 	int status;
-	T_ASSERT(waitpid(pid, &status, 0) == pid);
+	const int n = orc_in_child_status(child_default, NULL, &x, 1, &status);
+	T_OBS("child resolved its fault: %d", n == 1 && x == 'r');
 	T_OBS("child without a handler: signaled %d signal %d", WIFSIGNALED(status),
 	      WIFSIGNALED(status) ? WTERMSIG(status) : -WEXITSTATUS(status));
 	T_EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);

@@ -17,6 +17,7 @@
 #include <ucontext.h>
 
 #include "acc.h"
+#include "oracle.h"
 
 static int the_fd;
 static char *src_page;
@@ -113,8 +114,14 @@ static void one(const char *what, char *mem, char *addr, int wr)
 /* A forked child with its own userfaultfd (a child of fork() does not
  * inherit the registration): touches page 0 then page 1 of a registered
  * area; reports via the pipe how many accesses completed. */
-static void child(int report, int flags, int block)
+struct how {
+	int flags, block;
+};
+
+static void child(void *arg, int report)
 {
+	const int flags = ((const struct how *)arg)->flags, block = ((const struct how *)arg)->block;
+
 	acc_no_core();
 	int fd = uffd_open(O_CLOEXEC | O_NONBLOCK, t_backend);
 	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_SIGBUS };
@@ -145,25 +152,10 @@ static void child(int report, int flags, int block)
 
 static void in_child(const char *what, int flags, int block)
 {
-	int p[2];
-	T_ASSERT(pipe2(p, O_CLOEXEC) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	T_ASSERT(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		alarm(10);
-		child(p[1], flags, block);
-	}
-	close(p[1]);
+	struct how how = { flags, block };
 	char buf[4];
-	int n = 0;
-	for (ssize_t r; n < 4 && (r = read(p[0], buf + n, 4 - n)) != 0; n += r > 0 ? r : 0)
-		if (r < 0 && errno != EINTR)
-			break;
-	close(p[0]);
 	int status;
-	T_ASSERT(waitpid(pid, &status, 0) == pid);
+	const int n = orc_in_child_status(child, &how, buf, sizeof(buf), &status);
 	T_OBS("%s: accesses completed %d; signaled %d signal %d", what, n,
 	      WIFSIGNALED(status), WIFSIGNALED(status) ? WTERMSIG(status) : -WEXITSTATUS(status));
 }

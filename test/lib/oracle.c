@@ -218,6 +218,12 @@ void (orc_child_touch)(void *base, void *addr, int wr, struct orc_child *out)
 		T_FATAL("the touching child reported nothing (wait status 0x%x)", status);
 }
 
+int (orc_in_child_status)(void (*fn)(void *arg, int report_fd), void *arg,
+			  void *out, size_t len, int *status)
+{
+	return (int)fork_and_collect(fn, arg, 10, out, len, status);
+}
+
 int (orc_in_child)(void (*fn)(void *arg, int report_fd), void *arg,
 		 void *out, size_t len)
 {

@@ -96,6 +96,10 @@ const char *orc_bus_touch(void *addr, int write, char out[8]);
  * the byte count, or -1 if the child did not exit with status 0. */
 int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 		 void *out, size_t len);
+/* The same for a child that may die (of a signal, say): the bytes it
+ * reported whatever its end, its wait status in *status. */
+int orc_in_child_status(void (*fn)(void *arg, int report_fd), void *arg,
+			void *out, size_t len, int *status);
 
 /* Failures inside these report the caller's line (T_AT, harness.h). */
 #define orc_memfd(...) T_AT(orc_memfd(__VA_ARGS__))
@@ -110,5 +114,6 @@ int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 #define orc_ioctl_case(...) T_AT(orc_ioctl_case(__VA_ARGS__))
 #define orc_child_touch(...) T_AT(orc_child_touch(__VA_ARGS__))
 #define orc_in_child(...) T_AT(orc_in_child(__VA_ARGS__))
+#define orc_in_child_status(...) T_AT(orc_in_child_status(__VA_ARGS__))
 
 #endif

@@ -21,7 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../lib/prog_log.h"
+#include "../lib/prog.h"
 
 #define NPAGES 8
 static long page;
@@ -81,21 +81,13 @@ static void *handler(void *arg)
 int main(void)
 {
 	page = sysconf(_SC_PAGESIZE);
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_REMOVE |
-				  UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_UNMAP };
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
-		perror("userfaultfd with EVENT_REMOVE|REMAP|UNMAP");
-		return 1;
-	}
 	area = mmap(NULL, NPAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *target = mmap(NULL, NPAGES * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct uffdio_register reg = { .range = { (unsigned long)area, NPAGES * page },
-				       .mode = UFFDIO_REGISTER_MODE_MISSING };
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-		perror("UFFDIO_REGISTER");
+	uffd = prog_uffd(UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_REMAP |
+			 UFFD_FEATURE_EVENT_UNMAP, "userfaultfd with EVENT_REMOVE|REMAP|UNMAP",
+			 area, NPAGES * page, UFFDIO_REGISTER_MODE_MISSING);
+	if (uffd < 0)
 		return 1;
-	}
 	pipe(stop);
 	pthread_t t;
 	pthread_create(&t, NULL, handler, NULL);

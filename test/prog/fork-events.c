@@ -26,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lib/prog_log.h"
+#include "../lib/prog.h"
 
 #define NPAGES 8
 static long page;
@@ -133,23 +133,19 @@ int main(void)
 {
 	page = sysconf(_SC_PAGESIZE);
 	in_call = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_EVENT_FORK |
-				  UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_REMAP |
-				  UFFD_FEATURE_EVENT_UNMAP };
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
-		perror("userfaultfd with EVENT_FORK|REMOVE|REMAP|UNMAP");
-		return 1;
-	}
 	area = mmap(NULL, NPAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	target = mmap(NULL, NPAGES * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct uffdio_register reg = { .range = { (unsigned long)area, NPAGES * page },
-				       .mode = UFFDIO_REGISTER_MODE_MISSING };
+	uffd = prog_uffd(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMOVE |
+			 UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_UNMAP,
+			 "userfaultfd with EVENT_FORK|REMOVE|REMAP|UNMAP", area, NPAGES * page,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	if (uffd < 0)
+		return 1;
 	char *src = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(src, 'P', page);
 	struct uffdio_copy c = { .dst = (unsigned long)area, .src = (unsigned long)src, .len = page };
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg) || ioctl(uffd, UFFDIO_COPY, &c)) {
-		perror("UFFDIO_REGISTER, UFFDIO_COPY");
+	if (ioctl(uffd, UFFDIO_COPY, &c)) {
+		perror("UFFDIO_COPY");
 		return 1;
 	}
 	if (pipe(stop))

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "../lib/passfd_io.h"
-#include "../lib/prog_log.h"
+#include "../lib/prog.h"
 
 #define NPAGES 4
 static long page;
@@ -123,14 +123,11 @@ int main(int argc, char **argv)
 	pid_t h = pfd_spawn(handler, NULL, &sock);
 	if (h < 0)
 		return 1;
-	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_UNMAP };
-	struct uffdio_register reg = { .range = { (unsigned long)area, NPAGES * page },
-				       .mode = UFFDIO_REGISTER_MODE_MISSING };
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg) ||
-	    pfd_send(sock, uffd)) {
-		perror("userfaultfd with EVENT_FORK, sent to the handler");
+	int uffd = prog_uffd(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_UNMAP,
+			     "userfaultfd with EVENT_FORK|UNMAP", area, NPAGES * page,
+			     UFFDIO_REGISTER_MODE_MISSING);
+	if (uffd < 0 || pfd_send(sock, uffd)) {
+		perror("the userfaultfd sent to the handler");
 		return 1;
 	}
 	close(uffd);

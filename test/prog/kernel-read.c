@@ -23,13 +23,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../lib/prog.h"
+
 #define NPAGES 16
 static long page;
 static char *area;
 static int uffd, stop[2];
-static char log_buf[4096];
-static size_t log_len;
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *handler(void *arg)
 {
@@ -45,11 +44,8 @@ static void *handler(void *arg)
 		if (read(uffd, &msg, sizeof(msg)) != sizeof(msg) || msg.event != UFFD_EVENT_PAGEFAULT)
 			continue;
 		unsigned long at = msg.arg.pagefault.address & ~(page - 1);
-		pthread_mutex_lock(&log_lock);
-		log_len += (size_t)snprintf(log_buf + log_len, sizeof(log_buf) - log_len,
-					    "fault at page %lu%s\n", (at - (unsigned long)area) / page,
-					    msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE ? " (write)" : "");
-		pthread_mutex_unlock(&log_lock);
+		logf_("fault at page %lu%s\n", (at - (unsigned long)area) / page,
+		      msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE ? " (write)" : "");
 		struct uffdio_copy c = { .dst = at, .src = (unsigned long)src, .len = page };
 		ioctl(uffd, UFFDIO_COPY, &c);
 	}
@@ -73,19 +69,10 @@ static void show(const char *what, long ret, const char *p, size_t len)
 int main(void)
 {
 	page = sysconf(_SC_PAGESIZE);
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	struct uffdio_api api = { .api = UFFD_API };
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
-		perror("userfaultfd");
-		return 1;
-	}
 	area = mmap(NULL, NPAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct uffdio_register reg = { .range = { (unsigned long)area, NPAGES * page },
-				       .mode = UFFDIO_REGISTER_MODE_MISSING };
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-		perror("UFFDIO_REGISTER");
+	uffd = prog_uffd(0, "userfaultfd", area, NPAGES * page, UFFDIO_REGISTER_MODE_MISSING);
+	if (uffd < 0)
 		return 1;
-	}
 	pipe(stop);
 	pthread_t t;
 	pthread_create(&t, NULL, handler, NULL);

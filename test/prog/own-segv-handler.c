@@ -21,6 +21,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../lib/prog.h"
+
 #define NPAGES 4
 static long page;
 static char *area, *guard;
@@ -94,20 +96,11 @@ static void *blocked_worker(void *arg)
 int main(void)
 {
 	page = sysconf(_SC_PAGESIZE);
-	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	struct uffdio_api api = { .api = UFFD_API };
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
-		perror("userfaultfd");
-		return 1;
-	}
 	area = mmap(NULL, NPAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	guard = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct uffdio_register reg = { .range = { (unsigned long)area, NPAGES * page },
-				       .mode = UFFDIO_REGISTER_MODE_MISSING };
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-		perror("UFFDIO_REGISTER");
+	uffd = prog_uffd(0, "userfaultfd", area, NPAGES * page, UFFDIO_REGISTER_MODE_MISSING);
+	if (uffd < 0)
 		return 1;
-	}
 	pthread_t t, w;
 	pthread_create(&t, NULL, serve, NULL);
 

@@ -1,17 +1,45 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The handler's log of the programs under test/prog/ (built alone, as real
- * userfaultfd clients: header-only, the C library only): lines appended by
- * any thread, printed (or sent back) at the end, and the non-cooperative
- * events as one line each.
+ * For the programs under test/prog/ (built alone, as real userfaultfd
+ * clients: header-only, the C library only): their userfaultfd set up as
+ * such a program does it, and the handler's log: lines appended by any
+ * thread, printed (or sent back) at the end, the non-cooperative events as
+ * one line each.
  */
-#ifndef LIBUFFD_TEST_PROG_LOG_H
-#define LIBUFFD_TEST_PROG_LOG_H
+#ifndef LIBUFFD_TEST_PROG_H
+#define LIBUFFD_TEST_PROG_H
 
+#include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* userfaultfd(2) (non-blocking, close-on-exec), UFFDIO_API with features,
+ * and [area, area+len) registered with mode: the fd, or -1 once what
+ * failed is on stderr (what: the features' names). */
+static inline int prog_uffd(uint64_t features, const char *what, void *area, size_t len,
+			    uint64_t mode)
+{
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	struct uffdio_register reg = { .range = { (unsigned long)area, len }, .mode = mode };
+
+	if (fd < 0 || ioctl(fd, UFFDIO_API, &api)) {
+		perror(what);
+		return -1;
+	}
+	if (ioctl(fd, UFFDIO_REGISTER, &reg)) {
+		perror("UFFDIO_REGISTER");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 static char log_buf[8192];
 static size_t log_len;
