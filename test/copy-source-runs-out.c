@@ -5,12 +5,14 @@
  * the page is placed).  The pages before the first unreadable source page
  * are copied and woken: copy = their bytes, EAGAIN; the rest stay missing.
  * An unreadable first page is EFAULT, copy -EFAULT, nothing done.
- * Unreadable: unmapped, PROT_NONE, or a page of a registered range that the
- * kernel's copy_from_user() cannot have (missing, with UFFD_FEATURE_SIGBUS,
- * or poisoned): the ioctl's own read of it is EFAULT, no SIGBUS reaches the
- * program.  Anonymous, shared and private shmem destinations, with and
- * without MODE_WP.  Found by the differential fuzzer (found-4-1861,
- * found-4-1952, found-4-6540 in test/fuzz-corpus/).
+ * Unreadable: unmapped, PROT_NONE (in a registered range too), or a page of
+ * a registered range that the kernel's copy_from_user() cannot have
+ * (missing, with UFFD_FEATURE_SIGBUS, or poisoned): the ioctl's own read of
+ * it is EFAULT, no SIGBUS reaches the program, nothing waits forever.
+ * Anonymous, shared and private shmem destinations, with and without
+ * MODE_WP; hugetlb huge page by huge page.  Found by the differential fuzzer
+ * (found-4-1861, found-4-1952, found-4-6540, copy-source-prot-none-in-wp-range
+ * in test/fuzz-corpus/).
  */
 #include "oracle.h"
 
@@ -94,16 +96,60 @@ static void one(int kind, uint64_t mode)
 	missing_pages("after", mem, mode);
 	munmap(mem, NP * t_page);
 	munmap(reg, 2 * t_page);
+
+	/* ... and into a PROT_NONE page of a range registered WP alone (no
+	 * userfault there: the ioctl's read is EFAULT at once), onto a page
+	 * that holds data (the source is read first) and after a copy. */
+	reg = t_map(2 * t_page);
+	reg[0] = 9;
+	mprotect(reg + t_page, t_page, PROT_NONE);
+	t_register(fd, reg, 2 * t_page, UFFDIO_REGISTER_MODE_WP);
+	mem = dest(kind, mode);
+	copy_case("page 1 filled", mem + t_page, reg, 1, mode, 0);
+	copy_case("source runs into PROT_NONE registered WP, onto data", mem, reg, 2, mode,
+		  EAGAIN);
+	copy_case("source PROT_NONE registered WP, onto data", mem + t_page, reg + t_page, 1,
+		  mode, EFAULT);
+	missing_pages("after", mem, mode);
+	munmap(mem, NP * t_page);
+	munmap(reg, 2 * t_page);
+}
+
+/* hugetlb: huge page by huge page (the source of the second runs out in
+ * its last small page: nothing of it is placed). */
+static void huge(int shared)
+{
+	long reserved, hp = orc_hugepages_reserve(2, &reserved);
+	char *mem = mmap(NULL, 2 * hp, PROT_READ | PROT_WRITE,
+			 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	T_ASSERT(mem != MAP_FAILED);
+	char *src = t_map(2 * hp);
+	t_fill(src, 2 * hp, 8);
+	munmap(src + 2 * hp - t_page, t_page);
+	t_register(fd, mem, 2 * hp, UFFDIO_REGISTER_MODE_MISSING);
+	struct uffdio_copy c = { (uintptr_t)mem, (uintptr_t)src, 2 * hp, 0, 55 };
+	orc_ioctl_case(shared ? "shared hugetlb: source runs out in the second huge page" :
+		       "private hugetlb: source runs out in the second huge page",
+		       fd, UFFDIO_COPY, &c, "copy", &c.copy, EAGAIN);
+	T_OBS("first huge page copied: %d", t_check(mem, hp, 8));
+	c = (struct uffdio_copy){ (uintptr_t)mem + hp, (uintptr_t)src, hp, 0, 55 };
+	orc_ioctl_case("the second is still missing", fd, UFFDIO_COPY, &c, "copy", &c.copy, 0);
+	munmap(mem, 2 * hp);
+	munmap(src, 2 * hp);
+	orc_hugepages_release(reserved);
 }
 
 static void scenario(void)
 {
 	fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_SIGBUS | UFFD_FEATURE_POISON |
-			UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_MISSING_SHMEM);
+			UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_MISSING_SHMEM |
+			UFFD_FEATURE_MISSING_HUGETLBFS);
 	for (int kind = 0; kind < 3; kind++) {
 		one(kind, 0);
 		one(kind, UFFDIO_COPY_MODE_WP);
 	}
+	huge(0);
+	huge(1);
 	close(fd);
 }
 T_MAIN("copy-source-runs-out", scenario)

@@ -241,6 +241,19 @@ static bool waited_frozen(uintptr_t addr)
 	return true;
 }
 
+/* libuffd's own access (an ioctl's argument, COPY's source) failed: back
+ * to u_guarded_copy(), EFAULT, with the signal mask of the copy (a wrapper
+ * around this handler may have blocked more). */
+static void fixup(int saved_errno, void *uc)
+{
+	errno = saved_errno;
+	sys_sigprocmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
+	siglongjmp(*u_fixup, 1);
+}
+
+/* Faults of libuffd's own access on a page that looks resolved, in a row. */
+static TLS unsigned fixup_tries;
+
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
 	const int saved_errno = errno;
@@ -256,14 +269,8 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		/* Written while REGISTER arms its range: wait, retry. */
 		if (waited_frozen(addr))
 			goto retry;
-		if (u_fixup) {
-			/* libuffd copying an ioctl argument: that is EFAULT.
-			 * Back with the signal mask of the copy (a wrapper
-			 * around this handler may have blocked more). */
-			errno = saved_errno;
-			sys_sigprocmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
-			siglongjmp(*u_fixup, 1);
-		}
+		if (u_fixup)
+			fixup(saved_errno, uc);   /* libuffd copying an argument: EFAULT */
 		/* Unregistered (or released) since the trap fired? */
 		if (raced(addr))
 			goto retry;
@@ -316,11 +323,28 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 
 	if (kind == F_NONE) {
 		u_range_leave();
+		if (waited_frozen(addr))
+			goto retry;
+		/* libuffd's own access inside its ioctl, whose trap change
+		 * raced() would wait for: no userfault here (PROT_NONE in a
+		 * range registered WP alone, say), EFAULT as the kernel's
+		 * copy_from_user(); a page opened meanwhile gets a few more
+		 * tries.  (It waited forever: the fuzzer's input
+		 * copy-source-prot-none-in-wp-range, random run seed 6.) */
+		if (u_fixup) {
+			if (++fixup_tries <= 16) {
+				sched_yield();
+				goto retry;
+			}
+			fixup_tries = 0;
+			fixup(saved_errno, uc);
+		}
 		/* Resolved meanwhile: retry, unless it keeps faulting. */
-		if (waited_frozen(addr) || raced(addr))
+		if (raced(addr))
 			goto retry;
 		goto not_ours;
 	}
+	fixup_tries = 0;
 	last_addr = 0;
 	if (kind == F_WP && (features & UFFD_FEATURE_WP_ASYNC)) {
 		/* Asynchronous write protection: lift it and go on.  Where
@@ -343,15 +367,11 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		goto retry;
 	}
 	u_range_leave();
-	if (u_fixup && (kind == F_POISON || (features & UFFD_FEATURE_SIGBUS))) {
-		/* libuffd reading for an ioctl (COPY's source, an argument):
-		 * where the kernel's copy_from_user() would get SIGBUS, its
-		 * access is EFAULT (found-4-6540: the program got the SIGBUS
-		 * of a COPY's source read). */
-		errno = saved_errno;
-		sys_sigprocmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
-		siglongjmp(*u_fixup, 1);
-	}
+	/* libuffd reading for an ioctl (COPY's source, an argument): where
+	 * the kernel's copy_from_user() would get SIGBUS, its access is EFAULT
+	 * (found-4-6540: the program got the SIGBUS of a COPY's source read). */
+	if (u_fixup && (kind == F_POISON || (features & UFFD_FEATURE_SIGBUS)))
+		fixup(saved_errno, uc);
 	if (kind == F_POISON) {
 		/* Poison goes with its mapping: with its marker gone the page
 		 * was unmapped (unseen: a linked program's munmap, glibc's
