@@ -95,16 +95,19 @@ int remote_run(const struct scenario *s, int backend, struct sample *out, char *
 
 	if (copy && !mem)
 		return bench_err(err, errlen, "mmap: %s", strerror(errno));
-	fd = bench_uffd(backend, O_CLOEXEC | O_NONBLOCK, 0, mem, len,
-			UFFDIO_REGISTER_MODE_MISSING, err, errlen);
-	if (fd < 0)
-		goto out;
+	/* The handler process first, as Firecracker's exists before the
+	 * VMM registers its memory (a fork after REGISTER would also change
+	 * how the user backend backs the range: src/user/pcache.c). */
 	struct other o = { copy, mem, n };
 	pid = pfd_spawn(other, &o, &sock);
 	if (pid < 0) {
 		bench_err(err, errlen, "socketpair or fork: %s", strerror(errno));
 		goto out;
 	}
+	fd = bench_uffd(backend, O_CLOEXEC | O_NONBLOCK, 0, mem, len,
+			UFFDIO_REGISTER_MODE_MISSING, err, errlen);
+	if (fd < 0)
+		goto out;
 	if (pfd_send(sock, fd)) {
 		bench_err(err, errlen, "sendmsg: %s", strerror(errno));
 		goto out;

@@ -3,11 +3,12 @@
  * The holder's side of a userfaultfd owned by another process: the third
  * backend in the table (uffd_remote_ops).  The fd is the owner's pipe, so
  * read(2) and poll(2) work on it unchanged; each ioctl goes to the owner,
- * which runs it on its own memory (serve.c), as the kernel's ioctls act on
- * the registering mm.  The channel and how the owner is found: wire.h.
+ * which runs it on its own memory (ring.c), as the kernel's ioctls act on
+ * the registering mm.  The channel, the ring and how the owner is found:
+ * wire.h.
  *
  * UFFDIO_COPY reads its source here (it is the caller's memory, as
- * copy_from_user() reads the caller's) and sends the bytes along, at most
+ * copy_from_user() reads the caller's) straight into the ring, at most
  * W_DATA_MAX per request; the owner fills and wakes per request, and the
  * parts add up to the kernel's result (bytes done before the first error,
  * or the error when none was done).  One request at a time per owner.
@@ -20,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/uio.h>
 
@@ -38,7 +41,8 @@
 struct chan {
 	pid_t owner;               /* 0: free */
 	int req_w, rep_r, pidfd;
-	char *buf;                 /* COPY source bytes, W_DATA_MAX */
+	struct w_ring *ring;       /* W_RING_SIZE, shared with the owner */
+	const struct w_public *pub;   /* the owner's public page, read-only */
 	pthread_mutex_t lock;      /* one request in flight */
 };
 
@@ -68,8 +72,9 @@ static int proc_err(int err)
 }
 
 /* Find in owner's fd table the marker memfd whose name starts with prefix;
- * its name's rest goes to rest[].  0, -ENOENT (none), or -errno. */
-static int find_marker(pid_t owner, const char *prefix, char *rest, size_t restlen)
+ * its name's rest goes to rest[], its fd number (there) to *num.  0,
+ * -ENOENT (none), or -errno. */
+static int find_marker(pid_t owner, const char *prefix, char *rest, size_t restlen, int *num)
 {
 	char path[64], link[256], want[128];
 	int found = -ENOENT;
@@ -97,6 +102,7 @@ static int find_marker(pid_t owner, const char *prefix, char *rest, size_t restl
 		link[n] = 0;
 		if (!strncmp(link, want, strlen(want))) {
 			snprintf(rest, restlen, "%s", link + strlen(want));
+			*num = atoi(e->d_name);
 			found = 0;
 		}
 	}
@@ -157,15 +163,48 @@ static void chan_close(struct chan *c)
 			sys_close(*fds[i]);
 		*fds[i] = -1;
 	}
+	if (c->ring)
+		sys_munmap(c->ring, W_RING_SIZE);
+	if (c->pub)
+		sys_munmap((void *)c->pub, W_PUBLIC_SIZE);
+	c->ring = NULL;
+	c->pub = NULL;
 	c->owner = 0;
 }
 
-/* Say hello on the owner's service pipe, wait for the owner's pipes for us
- * to appear in its fd table, open them.  0 or -errno. */
+/* Map the owner's fd n: len bytes, shared.  The mapping, or NULL (*err). */
+static void *map_owner_fd(pid_t owner, int n, size_t len, bool writable, int *err)
+{
+	int f = open_owner_fd(owner, n, writable ? O_RDWR : O_RDONLY);
+
+	*err = f < 0 ? f : 0;
+	if (f < 0)
+		return NULL;
+	void *p = sys_mmap(NULL, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
+			   f, 0);
+	sys_close(f);
+	if (p != MAP_FAILED)
+		return p;
+	*err = -EPROTO;
+	return NULL;
+}
+
+/* Ring the owner's server thread for us.  0, or -1: the owner is gone. */
+static int ring_server(struct chan *c)
+{
+	char bell = 1;
+	struct iovec iov = { &bell, 1 };
+
+	return write_all(c->req_w, &iov, 1);
+}
+
+/* Say hello on the owner's service pipe, wait for the owner's pipes and
+ * ring for us to appear in its fd table, open them, map the ring and the
+ * owner's public page, ring once (connected).  0 or -errno. */
 static int chan_connect(struct chan *c, pid_t owner)
 {
 	char rest[128];
-	int err = find_marker(owner, W_SRV_NAME, rest, sizeof(rest));
+	int pubfd, err = find_marker(owner, W_SRV_NAME, rest, sizeof(rest), &pubfd);
 
 	if (err)
 		return err == -ENOENT ? -ENOTTY : err;   /* no libuffd there */
@@ -185,9 +224,10 @@ static int chan_connect(struct chan *c, pid_t owner)
 		return -ESRCH;
 
 	char prefix[64];
+	int marker;
 	snprintf(prefix, sizeof(prefix), W_CLI_NAME "%016llx:", (unsigned long long)h.nonce);
 	for (int waited = 0;; waited++) {
-		err = find_marker(owner, prefix, rest, sizeof(rest));
+		err = find_marker(owner, prefix, rest, sizeof(rest), &marker);
 		if (err != -ENOENT)
 			break;
 		struct pollfd p = { c->pidfd, POLLIN, 0 };
@@ -196,17 +236,20 @@ static int chan_connect(struct chan *c, pid_t owner)
 	}
 	if (err)
 		return err;
-	int req, rep;
-	if (sscanf(rest, "%d:%d", &req, &rep) != 2)
+	int req, rep, ring;
+	if (sscanf(rest, "%d:%d:%d", &req, &rep, &ring) != 3)
 		return -EPROTO;
 	c->req_w = open_owner_fd(owner, req, O_WRONLY);
 	c->rep_r = open_owner_fd(owner, rep, O_RDONLY);
 	if (c->req_w < 0 || c->rep_r < 0)
 		return c->req_w < 0 ? c->req_w : c->rep_r;
-	if (!c->buf && !(c->buf = u_arena_alloc(W_DATA_MAX)))
-		return -ENOMEM;
+	c->ring = map_owner_fd(owner, ring, W_RING_SIZE, true, &err);
+	if (!err)
+		c->pub = map_owner_fd(owner, pubfd, W_PUBLIC_SIZE, false, &err);
+	if (err)
+		return err;
 	c->owner = owner;
-	return 0;
+	return ring_server(c) ? -ESRCH : 0;
 }
 
 /* A forked child does not share its parent's channels. */
@@ -275,30 +318,47 @@ static int chan_get(pid_t owner, struct chan **out)
 	return err;
 }
 
-/* One request and its reply.  0, or -ESRCH when the owner is gone (the
- * kernel's answer once the registering mm is gone). */
+/* One request (its source bytes, datalen, already in the ring) and its
+ * reply.  0, or -ESRCH when the owner is gone (the kernel's answer once the
+ * registering mm is gone). */
 static int forward(struct chan *c, const struct stat *st, unsigned long request,
-		   const void *arg, uint32_t argsize, const void *data, uint32_t datalen,
-		   struct w_rep *rep)
+		   const void *arg, uint32_t argsize, uint32_t datalen, struct w_rep *rep)
 {
-	struct w_req rq;
+	struct w_ring *r = c->ring;
+	struct w_req *rq = &r->req;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.magic = W_MAGIC;
-	rq.argsize = argsize;
-	rq.request = request;
-	rq.dev = st->st_dev;
-	rq.ino = st->st_ino;
-	rq.datalen = datalen;
-	memcpy(rq.arg, arg, argsize);
-	struct iovec iov[2] = { { &rq, sizeof(rq) }, { (void *)data, datalen } };
+	memset(rq, 0, sizeof(*rq));
+	rq->magic = W_MAGIC;
+	rq->argsize = argsize;
+	rq->request = request;
+	rq->dev = st->st_dev;
+	rq->ino = st->st_ino;
+	rq->datalen = datalen;
+	memcpy(rq->arg, arg, argsize);
+	atomic_store(&r->state, W_POSTED);
+	atomic_fetch_add(&r->bell, 1);
+	/* A thread of the owner blocked in a fault runs it, if one watches
+	 * our ring; else the owner's server thread for us. */
+	int err = 0;
+	if (w_resolving(request) && r->watched && atomic_load(&c->pub->watchers) > 0)
+		sys_futex(&r->bell, FUTEX_WAKE, 1, NULL);
+	else
+		err = ring_server(c);
 	/* The reply is waited for in read(2), not polled for first: polling
 	 * with the CPU yielded between looks (50 us, as a faulting thread
 	 * does) made the round trip 3-4x slower on a loaded machine, where a
 	 * yield hands the CPU to another process for a time slice (README). */
-	if (write_all(c->req_w, iov, datalen ? 2 : 1) ||
-	    u_io_full(c->rep_r, rep, sizeof(*rep), false) ||
-	    rep->argsize != argsize) {
+	char done;
+	ssize_t n;
+	while (!err && (n = sys_read(c->rep_r, &done, 1)) < 0 && errno == EINTR)
+		;
+	if (err || n != 1 || atomic_load(&r->state) != W_DONE) {
+		chan_close(c);
+		return -ESRCH;
+	}
+	memcpy(rep, &r->rep, sizeof(*rep));
+	atomic_store(&r->state, W_IDLE);
+	if (rep->argsize != argsize) {
 		chan_close(c);
 		return -ESRCH;
 	}
@@ -330,14 +390,15 @@ static int remote_copy(struct chan *c, const struct stat *st, struct uffdio_copy
 	uint64_t done = 0;
 	while (done < a.len) {
 		size_t n = a.len - done < W_DATA_MAX ? (size_t)(a.len - done) : W_DATA_MAX;
-		size_t got = read_src(c->buf, a.src + done, n);
+		char *buf = (char *)c->ring + W_RING_DATA;
+		size_t got = read_src(buf, a.src + done, n);
 		if (!got) {
 			err = -EFAULT;
 			break;
 		}
 		struct uffdio_copy part = { a.dst + done, a.src + done, got, a.mode, INT64_MIN };
 		struct w_rep rep;
-		err = forward(c, st, UFFDIO_COPY, &part, sizeof(part), c->buf, (uint32_t)got, &rep);
+		err = forward(c, st, UFFDIO_COPY, &part, sizeof(part), (uint32_t)got, &rep);
 		if (err)
 			break;
 		memcpy(&part, rep.arg, sizeof(part));
@@ -378,7 +439,7 @@ static int remote_request(struct chan *c, const struct stat *st, unsigned long r
 		return -EINVAL;
 	if (size && u_guarded_copy(in, arg, size))
 		return -EFAULT;
-	int err = forward(c, st, request, in, size, NULL, 0, &rep);
+	int err = forward(c, st, request, in, size, 0, &rep);
 	if (err)
 		return err;
 	/* The argument as the owner left it: output fields, or UFFDIO_API's
@@ -425,7 +486,7 @@ int u_remote_fork_fd(int fd, int ufd)
 	uint32_t arg = (uint32_t)ufd;
 	int err = chan_get(owner, &c);
 	if (!err) {
-		err = forward(c, &st, W_FORKFD, &arg, sizeof(arg), NULL, 0, &rep);
+		err = forward(c, &st, W_FORKFD, &arg, sizeof(arg), 0, &rep);
 		pthread_mutex_unlock(&c->lock);
 	}
 	if (!err)
@@ -457,7 +518,7 @@ void u_remote_events_read(int fd, unsigned n)
 
 	if (!owner || chan_get(owner, &c))
 		return;
-	forward(c, &st, W_EVENTS, &count, sizeof(count), NULL, 0, &rep);
+	forward(c, &st, W_EVENTS, &count, sizeof(count), 0, &rep);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -470,7 +531,7 @@ static int remote_owns(int fd)
 	if (!owner || chan_get(owner, &c))
 		return 0;
 	struct w_rep rep;
-	int ok = !forward(c, &st, W_PROBE, NULL, 0, NULL, 0, &rep) && rep.ret == 0;
+	int ok = !forward(c, &st, W_PROBE, NULL, 0, 0, &rep) && rep.ret == 0;
 	pthread_mutex_unlock(&c->lock);
 	return ok;
 }

@@ -2,13 +2,13 @@
 /*
  * The owner's side of a userfaultfd held by another process (see wire.h for
  * the channel and why it is built this way).  The monitor thread (ctx.c)
- * watches the service pipe; each client that says hello gets its own pair of
- * pipes and a thread here that runs its requests through u_ctx_ioctl(), the
- * same code a local ioctl runs: only this process can open its fill window,
- * so it does the work; the client's source bytes arrive as data.
+ * watches the service pipe; each client that says hello gets its pipes, its
+ * ring (ring.c runs the requests posted there, through u_ctx_ioctl(), the
+ * same code a local ioctl runs: only this process can open its fill window)
+ * and a thread here that runs what the client rings it for.
  * In a child that kept contexts across fork (forkev.c) no thread may be
  * started: there the monitor serves its clients itself (u_serve_inline),
- * a request at a time as each becomes readable.
+ * as each rings.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 
 #include "../sys.h"
@@ -26,26 +27,28 @@
 #define SYS_pidfd_open 434
 #endif
 
-#define MAX_CLIENTS 64   /* a power of two (the inline tags) */
+#define MAX_CLIENTS U_RING_MAX
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
 
 struct client {
 	_Atomic int used;
 	int pidfd;           /* the client process: its exit ends the first wait */
 	int req_r, rep_w;    /* ours */
-	int req_w, rep_r;    /* the client's, until it opened them */
+	int req_w;           /* the client's, until it connected */
+	int rep_r;           /* kept: a reply never raises SIGPIPE here */
+	int ring_fd;         /* until the client connected */
+	struct w_ring *ring; /* mapped here (W_RING_SIZE) */
 	int marker;          /* the memfd naming them */
 	unsigned gen;        /* inline: renewed per client, in its epoll tags */
 };
 
 static struct client clients[MAX_CLIENTS];
 static int srv_r = -1, srv_w = -1, srv_marker = -1, srv_epoll = -1;
+static struct w_public *srv_public;   /* srv_marker's page, mapped here */
 bool u_serve_inline;
-/* Inline: one buffer for the source bytes of every client's COPY. */
-static char *inline_data;
-
-/* How long an inline server waits for the rest of a request that has
- * begun to arrive before it drops the client. */
-#define INLINE_WAIT_MS 10000
 
 static void close_fd(int *fd)
 {
@@ -63,10 +66,16 @@ static void client_close(struct client *c)
 		if (c->pidfd >= 0)
 			epoll_ctl(srv_epoll, EPOLL_CTL_DEL, c->pidfd, NULL);
 	}
+	if (c->ring) {
+		u_ring_detach((int)(c - clients));
+		sys_munmap(c->ring, W_RING_SIZE);
+		c->ring = NULL;
+	}
 	close_fd(&c->req_r);
 	close_fd(&c->rep_w);
 	close_fd(&c->req_w);
 	close_fd(&c->rep_r);
+	close_fd(&c->ring_fd);
 	close_fd(&c->marker);
 	close_fd(&c->pidfd);
 	atomic_store(&c->used, 0);
@@ -77,6 +86,28 @@ static int memfd(const char *name)
 	return (int)sys_ret(sys_call2(SYS_memfd_create, name, MFD_CLOEXEC));
 }
 
+/* A memfd of len bytes mapped here read-write, then sealed against any
+ * change of size (a client's ftruncate would make our accesses fault) and,
+ * with future_write, against writes by anyone who maps it from now on.
+ * The mapping, or NULL (*fd -1). */
+static void *shared_area(const char *name, size_t len, bool future_write, int *fd)
+{
+	unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	void *p = MAP_FAILED;
+
+	*fd = (int)sys_ret(sys_call2(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (*fd >= 0 && !sys_call2(SYS_ftruncate, *fd, len))
+		p = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (future_write)
+		seals |= F_SEAL_FUTURE_WRITE;
+	if (p != MAP_FAILED && !sys_fcntl(*fd, F_ADD_SEALS, seals))
+		return p;
+	if (p != MAP_FAILED)
+		sys_munmap(p, len);
+	close_fd(fd);
+	return NULL;
+}
+
 int u_serve_start(int epoll_fd, uint32_t tag)
 {
 	int q[2];
@@ -85,21 +116,27 @@ int u_serve_start(int epoll_fd, uint32_t tag)
 	/* Packet mode: each hello is read whole or not at all. */
 	if (sys_pipe2(q, O_CLOEXEC | O_DIRECT | O_NONBLOCK) < 0)
 		return -errno;
+	/* The marker is our public page too (clients map it read-only). */
 	snprintf(name, sizeof(name), W_SRV_NAME "%d", q[1]);
-	int m = memfd(name);
+	int m;
+	struct w_public *page = shared_area(name, W_PUBLIC_SIZE, true, &m);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
-	if (m < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, q[0], &ev) < 0) {
-		int err = -errno;
+	if (!page || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, q[0], &ev) < 0) {
+		int err = page ? -errno : -ENOMEM;
 		sys_close(q[0]);
 		sys_close(q[1]);
-		if (m >= 0)
+		if (page) {
+			sys_munmap(page, W_PUBLIC_SIZE);
 			sys_close(m);
+		}
 		return err;
 	}
 	srv_r = q[0];
 	srv_w = q[1];
 	srv_marker = m;
+	srv_public = page;
 	srv_epoll = epoll_fd;
+	u_ring_set_public(page);
 	return 0;
 }
 
@@ -117,122 +154,27 @@ int u_io_full(int fd, void *buf, size_t len, bool wr)
 	return 0;
 }
 
-/* Read len bytes, waiting at most INLINE_WAIT_MS for each part: 0 or -1. */
-static int read_timed(int fd, void *buf, size_t len)
+/* The client rang (c->req_r is readable): run what it posted.  0, or -1
+ * when the connection ends (the client is gone). */
+static int serve_bell(struct client *c)
 {
-	for (size_t done = 0; done < len;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		int n = sys_poll(&p, 1, INLINE_WAIT_MS);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		ssize_t got = sys_read(fd, (char *)buf + done, len - done);
-		if (got < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (got <= 0)
-			return -1;
-		done += (size_t)got;
-	}
+	char bells[64];
+	ssize_t n = sys_read(c->req_r, bells, sizeof(bells));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return -1;
+	u_ring_serve((int)(c - clients));
 	return 0;
 }
 
-/* One request: -errno or the ioctl's result; rq->arg holds the argument
- * after it.  Nothing in rq is trusted. */
-static int serve_one(struct w_req *rq, char *data)
-{
-	struct u_ctx *ctx = u_ctx_of_id((dev_t)rq->dev, (ino_t)rq->ino);
-	union {
-		struct uffdio_copy copy;
-		unsigned char bytes[W_ARG_MAX];
-	} a;
-
-	if (!ctx)
-		return -ENOTTY;
-	if (rq->request == W_PROBE)
-		return 0;
-	if (rq->request == W_EVENTS) {
-		/* Their senders wait for that (memory.c). */
-		uint32_t n;
-		if (rq->argsize != sizeof(n) || rq->datalen)
-			return -EINVAL;
-		memcpy(&n, rq->arg, sizeof(n));
-		u_events_read(ctx, n);
-		return 0;
-	}
-	if (rq->request == W_FORKFD) {
-		uint32_t fd;
-		pid_t child;
-		if (rq->argsize != sizeof(fd) || rq->datalen)
-			return -EINVAL;
-		memcpy(&fd, rq->arg, sizeof(fd));
-		int ret = u_fork_fd_taken(u_ctx_index(ctx), (int)fd, &child);
-		if (!ret)
-			memcpy(rq->arg, &child, sizeof(fd));
-		return ret;
-	}
-	if (rq->argsize != _IOC_SIZE(rq->request))
-		return -EINVAL;
-	/* The kernel refuses UFFDIO_MOVE from any process but the owner
-	 * (measured on Linux 6.18: EINVAL), and every request here is one. */
-	if (rq->request == UFFDIO_MOVE)
-		return -EINVAL;
-	memcpy(a.bytes, rq->arg, rq->argsize);
-	if (rq->request == UFFDIO_COPY) {
-		/* The source bytes are here, in data. */
-		if (rq->datalen != a.copy.len)
-			return -EINVAL;
-		uint64_t src = a.copy.src;
-		a.copy.src = (uintptr_t)data;
-		int ret = u_ctx_ioctl(ctx, rq->request, a.bytes);
-		a.copy.src = src;
-		memcpy(rq->arg, a.bytes, rq->argsize);
-		return ret;
-	}
-	if (rq->datalen)
-		return -EINVAL;
-	int ret = u_ctx_ioctl(ctx, rq->request, a.bytes);
-	memcpy(rq->arg, a.bytes, rq->argsize);
-	return ret;
-}
-
-/* Read one request from c (readable), run it, reply: 0, or -1 when the
- * connection ends (the client is gone, or sent what cannot be framed). */
-static int serve_request(struct client *c, char *data)
-{
-	struct w_req rq;
-	struct w_rep rp;
-
-	if (u_serve_inline ? read_timed(c->req_r, &rq, sizeof(rq)) :
-			     u_io_full(c->req_r, &rq, sizeof(rq), false))
-		return -1;
-	/* A request we cannot frame ends the connection. */
-	if (rq.magic != W_MAGIC || rq.argsize > W_ARG_MAX || rq.datalen > W_DATA_MAX)
-		return -1;
-	if (rq.datalen && (u_serve_inline ? read_timed(c->req_r, data, rq.datalen) :
-			   u_io_full(c->req_r, data, rq.datalen, false)))
-		return -1;
-	memset(&rp, 0, sizeof(rp));
-	/* The reply before the wake-ups: a woken thread may end this process
-	 * at once (exit), and the client must not take an ioctl that was
-	 * done for one that failed. */
-	struct u_wake_hold hold = { .n = 0 };
-	u_wake_held = &hold;
-	rp.ret = serve_one(&rq, data);
-	u_wake_held = NULL;
-	rp.argsize = rq.argsize;
-	memcpy(rp.arg, rq.arg, rq.argsize);
-	int err = u_io_full(c->rep_w, &rp, sizeof(rp), true);
-	u_wake_release(&hold);
-	return err;
-}
-
-/* The client has opened its ends (its first request is here): the owner's
- * copies go, so that either side's exit is EOF on the other. */
+/* The client has opened its ends (it rang once): the owner's copies go, so
+ * that either side's exit is EOF on the other. */
 static void client_connected(struct client *c)
 {
 	close_fd(&c->req_w);
-	close_fd(&c->rep_r);
+	close_fd(&c->ring_fd);
 	close_fd(&c->marker);
 }
 
@@ -257,16 +199,13 @@ void u_serve_client(uint32_t tag)
 	}
 	if (c->req_w >= 0)
 		client_connected(c);
-	if (!inline_data)
-		inline_data = u_arena_alloc(W_DATA_MAX);
-	if (!inline_data || serve_request(c, inline_data))
+	if (serve_bell(c))
 		client_close(c);
 }
 
 static void *serve_client(void *arg)
 {
 	struct client *c = arg;
-	char *data = NULL;
 	sigset_t mask;
 
 	/* No signals but the synchronous ones the fill path may meet. */
@@ -275,23 +214,18 @@ static void *serve_client(void *arg)
 	sigdelset(&mask, SIGBUS);
 	sys_sigprocmask(SIG_SETMASK, &mask, NULL);
 
-	/* Until the client opened its ends (its first request), we hold them
-	 * too, so only its exit can end this wait. */
+	/* Until the client connected (it rings once), we hold its ends too,
+	 * so only its exit can end this wait. */
 	struct pollfd p[2] = { { c->req_r, POLLIN, 0 }, { c->pidfd, POLLIN, 0 } };
 	while (sys_poll(p, 2, -1) < 0 && errno == EINTR)
 		;
 	if (!(p[0].revents & POLLIN))
 		goto out;
 	client_connected(c);
-	data = u_arena_alloc(W_DATA_MAX);
-	if (!data)
-		goto out;
-	/* Each request is waited for in read(2) (see remote.c's forward()). */
-	while (!serve_request(c, data))
+	/* Each bell is waited for in read(2) (see remote.c's forward()). */
+	while (!serve_bell(c))
 		;
 out:
-	if (data)
-		u_arena_free(data, W_DATA_MAX);
 	client_close(c);
 	return NULL;
 }
@@ -309,21 +243,27 @@ static void start_client(const struct w_hello *h)
 	}
 	if (!c)
 		return;
-	c->req_r = c->req_w = c->rep_r = c->rep_w = -1;
+	c->req_r = c->req_w = c->rep_r = c->rep_w = c->ring_fd = -1;
 	c->marker = -1;
+	c->ring = NULL;
 	c->pidfd = (int)sys_ret(sys_call2(SYS_pidfd_open, h->pid, 0));
 	if (c->pidfd < 0 || sys_pipe2(req, O_CLOEXEC) < 0)
 		goto fail;
 	c->req_r = req[0];
 	c->req_w = req[1];
+	/* Replies never block the thread that runs a request. */
 	if (sys_pipe2(rep, O_CLOEXEC) < 0)
 		goto fail;
 	c->rep_r = rep[0];
 	c->rep_w = rep[1];
-	/* Room for a whole request with its data (best effort). */
-	sys_fcntl(req[0], F_SETPIPE_SZ, 2 * W_DATA_MAX);
-	snprintf(name, sizeof(name), W_CLI_NAME "%016llx:%d:%d",
-		 (unsigned long long)h->nonce, req[1], rep[0]);
+	if (sys_fcntl(rep[1], F_SETFL, O_NONBLOCK) < 0)
+		goto fail;
+	c->ring = shared_area("libuffd-ring", W_RING_SIZE, false, &c->ring_fd);
+	if (!c->ring)
+		goto fail;
+	u_ring_attach((int)(c - clients), c->ring, c->rep_w);
+	snprintf(name, sizeof(name), W_CLI_NAME "%016llx:%d:%d:%d",
+		 (unsigned long long)h->nonce, req[1], rep[0], c->ring_fd);
 	c->marker = memfd(name);
 	if (c->marker < 0)
 		goto fail;
@@ -370,6 +310,10 @@ void u_serve_after_fork(void)
 	close_fd(&srv_r);
 	close_fd(&srv_w);
 	close_fd(&srv_marker);
+	u_ring_after_fork();
+	if (srv_public)
+		sys_munmap(srv_public, W_PUBLIC_SIZE);
+	srv_public = NULL;
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &clients[i];
 		if (atomic_load(&c->used))

@@ -110,6 +110,27 @@ void u_serve_after_fork(void);
 extern bool u_serve_inline;
 #define U_CLIENT_TAG 0x10000000u
 void u_serve_client(uint32_t tag);
+/* ---- requests in the rings clients share with us (ring.c; wire.h) ---- */
+#define U_RING_MAX 64            /* clients at once (a power of two: serve.c) */
+struct w_ring;
+struct w_public;
+/* Our public page (serve.c maps it): where watchers count themselves. */
+void u_ring_set_public(struct w_public *page);
+/* Client slot's ring is ring (mapped here), its reply pipe rep_w. */
+void u_ring_attach(int slot, struct w_ring *ring, int rep_w);
+/* Forget slot's ring, once no thread uses it (then it may be unmapped). */
+void u_ring_detach(int slot);
+void u_ring_after_fork(void);
+/* The server: run the request posted in slot's ring, if any (1 ran). */
+int u_ring_serve(int slot);
+/* A thread blocked in a fault watches the rings: begin (false: there are
+ * none to watch), run what is posted there that resolves faults (true if
+ * it ran something), sleep until word != val or something is posted
+ * (spurious returns happen), end (which runs what was posted meanwhile). */
+bool u_ring_watch_begin(void);
+bool u_ring_run_posted(void);
+void u_ring_sleep(_Atomic int *word, int val);
+void u_ring_watch_end(void);
 /* read(2) (wr false) or write(2) all of len bytes: 0, or -1 (errno; EOF). */
 int u_io_full(int fd, void *buf, size_t len, bool wr);
 /* A reader here read n event messages from fd, another process's context

@@ -149,10 +149,14 @@ static void unspill(uintptr_t page, int passed)
 		atomic_fetch_sub(&spill[(home + (unsigned)k) % NBUCKETS], 1);
 }
 
+/* The slot this thread waits in (innermost fault): a thread that resolves
+ * its own fault (ring.c) wakes it without a system call. */
+static __thread struct slot *own_slot __attribute__((tls_model("initial-exec")));
+
 void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *msg)
 {
 	int tag, passed;
-	struct slot *s = claim(page, &tag, &passed);
+	struct slot *s = claim(page, &tag, &passed), *outer = own_slot;
 	struct u_ctx *c = &u_ctxs[ctx];
 
 	if (!s) {
@@ -163,32 +167,54 @@ void u_wait_fault(int ctx, uintptr_t page, unsigned gen, const struct uffd_msg *
 	atomic_store(&s->ctx, ctx);
 	atomic_store(&s->page, page);
 	atomic_store(&s->word, WORD(tag, SLOT_WAITING));
+	own_slot = s;
 	/* Published: any resolution from here on wakes us.  Was there one
 	 * before, or did the range or its context go away? */
 	if (!u_fault_pending(page, ctx, msg->arg.pagefault.flags) || u_range_generation() != gen ||
 	    atomic_load(&c->state) != U_CTX_READY)
 		goto out;
+	/* Counted among the watchers of the rings before the message goes:
+	 * a handler in another process then posts its answer for us to run
+	 * (ring.c) instead of waking the owner's server thread. */
+	const bool watching = u_ring_watch_begin();
 	if (u_ctx_send(c, msg) < 0)
-		goto out;
+		goto unwatch;
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0;; i++) {
 		if (ST(atomic_load_explicit(&s->word, memory_order_acquire)) == SLOT_WOKEN)
-			goto out;
+			goto unwatch;
+		if (watching && u_ring_run_posted())
+			continue;
 		if (i < 64) {
 			cpu_relax();
 			continue;
 		}
+		/* A handler in another process needs a CPU to answer: no
+		 * looking on with the CPU yielded, which on a busy machine
+		 * hands it to any other process for a time slice; asleep,
+		 * the handler's post wakes us (ring.c). */
+		if (watching)
+			break;
 		sched_yield();
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS)
 			break;
 	}
+	const int sleeping = WORD(tag, SLOT_SLEEPING);
 	int w = WORD(tag, SLOT_WAITING);
-	if (atomic_compare_exchange_strong(&s->word, &w, WORD(tag, SLOT_SLEEPING)))
-		while (atomic_load(&s->word) == WORD(tag, SLOT_SLEEPING))
-			futex(&s->word, FUTEX_WAIT_PRIVATE, WORD(tag, SLOT_SLEEPING));
+	if (atomic_compare_exchange_strong(&s->word, &w, sleeping))
+		while (atomic_load(&s->word) == sleeping) {
+			if (watching)
+				u_ring_sleep(&s->word, sleeping);
+			else
+				futex(&s->word, FUTEX_WAIT_PRIVATE, sleeping);
+		}
+unwatch:
+	if (watching)
+		u_ring_watch_end();
 out:
+	own_slot = outer;
 	atomic_store(&s->word, WORD(tag, SLOT_FREE));
 	unspill(page, passed);
 }
@@ -209,7 +235,7 @@ static void wake_slot(struct slot *s, int ctx, uintptr_t start, uintptr_t end)
 	const int tag = TAG(w);
 	for (;;) {
 		if (atomic_compare_exchange_strong(&s->word, &w, WORD(tag, SLOT_WOKEN))) {
-			if (ST(w) == SLOT_SLEEPING)
+			if (ST(w) == SLOT_SLEEPING && s != own_slot)
 				futex(&s->word, FUTEX_WAKE_PRIVATE, 1);
 			return;
 		}
