@@ -11,8 +11,8 @@
  * it is EFAULT, no SIGBUS reaches the program, nothing waits forever.
  * Anonymous, shared and private shmem destinations, with and without
  * MODE_WP; hugetlb huge page by huge page.  Found by the differential fuzzer
- * (found-4-1861, found-4-1952, found-4-6540, copy-source-prot-none-in-wp-range
- * in test/fuzz-corpus/).
+ * (found-4-1861, found-4-1952, found-4-6540, copy-source-prot-none-in-wp-range,
+ * found-6-22287 in test/fuzz-corpus/).
  */
 #include "oracle.h"
 
@@ -115,6 +115,26 @@ static void one(int kind, uint64_t mode)
 	munmap(reg, 2 * t_page);
 }
 
+/* The source is a MINOR registration: its hole reads as zeros (the
+ * kernel's read allocates it), its page of the page cache not mapped is a
+ * minor fault (EFAULT with UFFD_FEATURE_SIGBUS).  found-6-22287. */
+static void minor_source(int shared)
+{
+	int mfd = orc_memfd(2 * t_page);
+	char *minor = orc_mmap(2 * t_page, PROT_READ | PROT_WRITE,
+			       shared ? MAP_SHARED : MAP_PRIVATE, mfd);
+	T_ASSERT(pwrite(mfd, "\x44", 1, t_page) == 1);
+	close(mfd);
+	t_register(fd, minor, 2 * t_page, UFFDIO_REGISTER_MODE_MINOR);
+	char *mem = dest(0, 0);
+	copy_case(shared ? "source: a hole, then a cached page of shared MINOR memory" :
+		  "source: a hole, then a cached page of private MINOR memory",
+		  mem, minor, 2, 0, EAGAIN);
+	missing_pages("after", mem, 0);
+	munmap(mem, NP * t_page);
+	munmap(minor, 2 * t_page);
+}
+
 /* hugetlb: huge page by huge page (the source of the second runs out in
  * its last small page: nothing of it is placed). */
 static void huge(int shared)
@@ -143,11 +163,13 @@ static void scenario(void)
 {
 	fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_SIGBUS | UFFD_FEATURE_POISON |
 			UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_MISSING_SHMEM |
-			UFFD_FEATURE_MISSING_HUGETLBFS);
+			UFFD_FEATURE_MISSING_HUGETLBFS | UFFD_FEATURE_MINOR_SHMEM);
 	for (int kind = 0; kind < 3; kind++) {
 		one(kind, 0);
 		one(kind, UFFDIO_COPY_MODE_WP);
 	}
+	minor_source(1);
+	minor_source(0);
 	huge(0);
 	huge(1);
 	close(fd);

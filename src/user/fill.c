@@ -93,18 +93,6 @@ static void set_run(const struct u_range *r, size_t i, size_t n, uint8_t to, boo
 	}
 }
 
-/* Can the kernel's copy_from_user() read a page's worth of src? */
-static bool src_readable(const char *src, size_t len)
-{
-	char byte;
-
-	for (uintptr_t a = (uintptr_t)src; a < (uintptr_t)src + len;
-	     a = (a | (uintptr_t)(u_page - 1)) + 1)
-		if (u_guarded_copy(&byte, (const void *)a, 1))
-			return false;
-	return true;
-}
-
 /* Give n claimed pages from page i on back as they were (states was[]): a
  * fill that failed leaves them absent, poisoned, protected, trapped or not,
  * as before.  u_trap_fill() traps the pages it did not write; in a range
@@ -160,7 +148,7 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			/* The kernel reads COPY's source before it finds the
 			 * page there (but for hugetlb, which looks first). */
 			if (op == OP_COPY && !u_hugetlb(r) &&
-			    !src_readable(src + done, r->psize))
+			    !u_src_readable(src + done, r->psize))
 				*err = -EFAULT;
 			break;
 		}

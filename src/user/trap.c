@@ -264,6 +264,17 @@ static void unfill(const struct u_range *r, uintptr_t addr, size_t len, bool sha
 		sys_madvise((void *)addr, len, MADV_DONTNEED);
 }
 
+bool u_src_readable(const char *src, size_t len)
+{
+	char byte;
+
+	for (uintptr_t a = (uintptr_t)src; a < (uintptr_t)src + len;
+	     a = (a | (uintptr_t)(u_page - 1)) + 1)
+		if (u_guarded_copy(&byte, (const void *)a, 1))
+			return false;
+	return true;
+}
+
 /* Write whole pages of src at addr: the bytes done, or -1 (errno) when not
  * one page was.  The kernel copies page by page (mfill_atomic()): a source
  * that becomes unreadable part way stops the fill at the page before, and
@@ -278,6 +289,11 @@ static ssize_t poke_pages(const struct u_range *r, uintptr_t addr, const char *s
 		return done;
 	for (done = 0; (size_t)done < len; done += (ssize_t)r->psize) {
 		ssize_t w = poke(r, addr + (size_t)done, src + done, r->psize);
+		/* A source page trapped by libuffd that the kernel's read would
+		 * simply fault in (a hole of a MINOR range, found-6-22287):
+		 * read from here, the fault path opens it; then again. */
+		if (w != (ssize_t)r->psize && u_src_readable(src + done, r->psize))
+			w = poke(r, addr + (size_t)done, src + done, r->psize);
 		if (w == (ssize_t)r->psize)
 			continue;
 		const int err = w < 0 ? errno : EFAULT;

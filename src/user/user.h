@@ -411,6 +411,11 @@ int u_copy_check(const struct uffdio_copy *a);
 /* Copy len bytes from or to the caller's memory: 0, or -EFAULT where the
  * kernel's copy_from_user()/copy_to_user() would fail.  Async-signal-safe. */
 int u_guarded_copy(void *to, const void *from, size_t len);
+/* Can the kernel's copy_from_user() read len bytes at src?  Read from here,
+ * a byte a page: a fault goes through libuffd's handler, which opens a trap
+ * where no userfault is due (a hole of a MINOR range), and is EFAULT where
+ * the kernel's read would fail. */
+bool u_src_readable(const char *src, size_t len);
 /* The kernel's validate_range(): 0 or -EINVAL. */
 int u_validate_range(uint64_t start, uint64_t len, bool aligned_start);
 
