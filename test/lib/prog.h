@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -39,6 +40,22 @@ static inline int prog_uffd(uint64_t features, const char *what, void *area, siz
 		return -1;
 	}
 	return fd;
+}
+
+/* A handler thread's loop: each message read from uffd goes to fn, until
+ * stop_fd is readable or uffd fails. */
+static void __attribute__((unused))
+prog_serve(int uffd, int stop_fd, void (*fn)(const struct uffd_msg *msg))
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = uffd, .events = POLLIN },
+				       { .fd = stop_fd, .events = POLLIN } };
+		struct uffd_msg msg;
+		if (poll(p, 2, -1) < 0 || p[1].revents || (p[0].revents & (POLLERR | POLLNVAL)) ||
+		    read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+			return;
+		fn(&msg);
+	}
 }
 
 static char log_buf[8192];

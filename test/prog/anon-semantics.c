@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/prog.h"
+
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
 #endif
@@ -36,23 +38,21 @@ static int uffd;
 static int stop_fd[2];   /* written to end the handler */
 static pthread_t handler;
 
+static void answer(const struct uffd_msg *msg)
+{
+	if (msg->event != UFFD_EVENT_PAGEFAULT)
+		return;
+	unsigned long at = msg->arg.pagefault.address & ~(page - 1);
+	printf("  fault at page %ld\n", (long)((at - (unsigned long)area) / page));
+	struct uffdio_zeropage z = { .range = { at, page } };
+	ioctl(uffd, UFFDIO_ZEROPAGE, &z);
+}
+
 static void *serve(void *arg)
 {
 	(void)arg;
-	for (;;) {
-		struct pollfd p[2] = { { .fd = uffd, .events = POLLIN },
-				       { .fd = stop_fd[0], .events = POLLIN } };
-		struct uffd_msg msg;
-		if (poll(p, 2, -1) < 0 || p[1].revents || (p[0].revents & (POLLERR | POLLNVAL)) ||
-		    read(uffd, &msg, sizeof(msg)) != sizeof(msg))
-			return NULL;
-		if (msg.event != UFFD_EVENT_PAGEFAULT)
-			continue;
-		unsigned long at = msg.arg.pagefault.address & ~(page - 1);
-		printf("  fault at page %ld\n", (long)((at - (unsigned long)area) / page));
-		struct uffdio_zeropage z = { .range = { at, page } };
-		ioctl(uffd, UFFDIO_ZEROPAGE, &z);
-	}
+	prog_serve(uffd, stop_fd[0], answer);
+	return NULL;
 }
 
 /* A fresh registered area with pages 0 and 1 copied in ('a', 'b'). */

@@ -21,6 +21,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../lib/prog.h"
+
 #ifndef UFFD_FEATURE_WP_UNPOPULATED
 #define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
 #endif
@@ -30,34 +32,32 @@ static char *area;
 static int uffd;
 static int stop_fd[2];   /* written to end the handler */
 
+static void answer(const struct uffd_msg *msg)
+{
+	if (msg->event != UFFD_EVENT_PAGEFAULT) {
+		printf("  message: event %u\n", msg->event);
+		return;
+	}
+	unsigned long at = msg->arg.pagefault.address & ~(page - 1);
+	int wp = !!(msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP);
+	printf("  fault at page %ld: %s%s\n", (long)((at - (unsigned long)area) / page),
+	       wp ? "WP" : "MISSING",
+	       msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE ? " write" : "");
+	fflush(stdout);
+	if (wp) {
+		struct uffdio_writeprotect w = { .range = { at, page }, .mode = 0 };
+		ioctl(uffd, UFFDIO_WRITEPROTECT, &w);
+	} else {
+		struct uffdio_zeropage z = { .range = { at, page } };
+		ioctl(uffd, UFFDIO_ZEROPAGE, &z);
+	}
+}
+
 static void *serve(void *arg)
 {
 	(void)arg;
-	for (;;) {
-		struct pollfd p[2] = { { .fd = uffd, .events = POLLIN },
-				       { .fd = stop_fd[0], .events = POLLIN } };
-		struct uffd_msg msg;
-		if (poll(p, 2, -1) < 0 || p[1].revents || (p[0].revents & (POLLERR | POLLNVAL)) ||
-		    read(uffd, &msg, sizeof(msg)) != sizeof(msg))
-			return NULL;
-		if (msg.event != UFFD_EVENT_PAGEFAULT) {
-			printf("  message: event %u\n", msg.event);
-			continue;
-		}
-		unsigned long at = msg.arg.pagefault.address & ~(page - 1);
-		int wp = !!(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP);
-		printf("  fault at page %ld: %s%s\n", (long)((at - (unsigned long)area) / page),
-		       wp ? "WP" : "MISSING",
-		       msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE ? " write" : "");
-		fflush(stdout);
-		if (wp) {
-			struct uffdio_writeprotect w = { .range = { at, page }, .mode = 0 };
-			ioctl(uffd, UFFDIO_WRITEPROTECT, &w);
-		} else {
-			struct uffdio_zeropage z = { .range = { at, page } };
-			ioctl(uffd, UFFDIO_ZEROPAGE, &z);
-		}
-	}
+	prog_serve(uffd, stop_fd[0], answer);
+	return NULL;
 }
 
 static void run(const char *what, unsigned long mode, unsigned long long features)
