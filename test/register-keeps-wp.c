@@ -18,19 +18,6 @@
 
 static int fd;
 
-static void probe(const char *what, char *mem, int n)
-{
-	char line[256], r[8], w[8];
-	size_t used = 0;
-
-	for (int i = 0; i < n; i++) {
-		orc_bus_touch(mem + i * t_page, 0, r);
-		orc_bus_touch(mem + i * t_page, 1, w);
-		used += (size_t)snprintf(line + used, sizeof(line) - used, " %s/%s", r, w);
-	}
-	T_OBS("%s:%s", what, line);
-}
-
 static void reg(char *mem, uint64_t mode)
 {
 	struct uffdio_register r = { { (uintptr_t)mem, NP * (uint64_t)t_page }, mode, 0 };
@@ -95,15 +82,15 @@ static void sequence(int shared, uint64_t first, enum step s, const char *what)
 	char *mem = prepared(shared, first);
 	without_wp(mem, s);
 	reg(mem, M | WP);
-	probe("then MISSING|WP", mem, 3);
+	orc_bus_probe("then MISSING|WP", mem, 3);
 	munmap(mem, NP * t_page);
 
 	mem = prepared(shared, first);
 	without_wp(mem, s);
 	/* Outside a registration the probe needs no userfaultfd. */
-	probe("between", mem, 3);
+	orc_bus_probe("between", mem, 3);
 	reg(mem, M | WP);
-	probe("then MISSING|WP", mem, 3);
+	orc_bus_probe("then MISSING|WP", mem, 3);
 	munmap(mem, NP * t_page);
 }
 
