@@ -268,18 +268,22 @@ int t_check(const void *page, size_t len, unsigned seed)
 	return 1;
 }
 
-int t_read_msg(int fd, struct uffd_msg *msg, int timeout_ms)
+int (t_msg_or)(int fd, int done, struct uffd_msg *msg, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			       { .fd = done, .events = POLLIN } };
 
 	for (;;) {
-		int n = poll(&p, 1, timeout_ms);
-		if (n == 0)
-			return 0;
+		int n = poll(p, 2, timeout_ms);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			T_FATAL("poll: %s", t_errname(errno));
+		if (n == 0)
+			return -1;
+		/* A message first: an access waiting on it cannot complete. */
+		if (!p[0].revents)
+			return 0;
 		ssize_t r = read(fd, msg, sizeof(*msg));
 		if (r == sizeof(*msg))
 			return 1;
