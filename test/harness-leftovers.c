@@ -2,15 +2,14 @@
  * A test that is stopped leaves no process behind (issue 11): a run-* test
  * (test/lib/run.c's tr_run()) whose program, a shell under `uffd run`,
  * started a child and waits, is stopped
- *  - by its time limit (SIGALRM to the half, as alarm() sends it), or
- *  - as run.sh's `timeout` or ^C stops it (SIGTERM to the test process);
+ *  - by its time limit (SIGALRM to the half, as alarm() sends it),
+ *  - as run.sh's `timeout` or ^C stops it (SIGTERM to the test process),
+ *  - killed (SIGKILL to the test process alone);
  * both the program and its child are gone once the test has exited.  Each
  * case runs this program again as a harness test of its own (T_LEFTOVERS set,
  * the user half only); the shell writes its pid and its child's to a FIFO
  * once they run.  Not a differential scenario itself: it prints one PASS
- * or FAIL line.  (Not covered: the test process killed alone by SIGKILL:
- * the half and the program die of PR_SET_PDEATHSIG, the program's own
- * children do not; README, Reliability.)
+ * or FAIL line.
  */
 #include <poll.h>
 #include <signal.h>
@@ -135,6 +134,7 @@ int main(void)
 	static const struct { const char *name; int sig, to_half; } cases[] = {
 		{ "time limit (SIGALRM to the half)", SIGALRM, 1 },
 		{ "stopped (SIGTERM to the test)", SIGTERM, 0 },
+		{ "killed (SIGKILL to the test)", SIGKILL, 0 },
 	};
 	char self[4096], why[128];
 	int bad = 0;

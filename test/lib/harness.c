@@ -4,12 +4,12 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "harness.h"
 #include "abi_names.h"
+#include "half.h"
 
 enum uffd_backend t_backend;
 long t_page;
@@ -349,74 +349,6 @@ static void prefix_note(struct half *h, const char *what)
 	h->note = n;
 }
 
-/* The half running: its pid is its process group's, which holds whatever
- * it started (programs under `uffd run`, servers, children) unless they
- * left it. */
-static volatile pid_t half_group;
-static const int end_signals[] = { SIGTERM, SIGINT, SIGHUP };
-#define N_END (sizeof(end_signals) / sizeof(end_signals[0]))
-static struct sigaction end_was[N_END];   /* what the half gets back */
-
-/* This process is told to end (`timeout` in run.sh, ^C): the half's group
- * ends first, then this process, of the same signal. */
-static void end_with_half(int sig)
-{
-	if (half_group > 0)
-		kill(-half_group, SIGKILL);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Run the half in a child of its own process group: nothing it started
- * outlives it (a half stopped by its time limit left its programs
- * running).  Once it ended, the group is killed (before the half is reaped,
- * so that the group's id cannot be anybody else's); if this process is
- * told to end, it kills the group first; if this process is killed, the
- * half is (PR_SET_PDEATHSIG), and so are the programs tr_run() started. */
-static pid_t start_half(void)
-{
-	pid_t parent = getpid();
-	sigset_t set, old;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < N_END; i++)
-		sigaddset(&set, end_signals[i]);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		abort();
-	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		for (size_t i = 0; i < N_END; i++)
-			sigaction(end_signals[i], &end_was[i], NULL);
-	} else {
-		setpgid(pid, pid);
-		half_group = pid;
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return pid;
-}
-
-static int end_half(pid_t pid)
-{
-	siginfo_t si;
-	int status;
-
-	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0)
-		if (errno != EINTR)
-			abort();
-	kill(-pid, SIGKILL);
-	half_group = 0;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			abort();
-	return status;
-}
-
 static struct half run_half(void (*scenario)(void), enum uffd_backend backend)
 {
 	struct half h = {0};
@@ -425,7 +357,7 @@ static struct half run_half(void (*scenario)(void), enum uffd_backend backend)
 	note_fd = memfd_create("t-note", MFD_CLOEXEC);
 	if (obs_fd < 0 || note_fd < 0)
 		abort();
-	pid_t pid = start_half();
+	pid_t pid = t_half_start();
 	if (pid == 0) {
 		t_backend = backend;
 		/* T_TIME_LIMIT (seconds) for long runs such as make stress. */
@@ -434,7 +366,7 @@ static struct half run_half(void (*scenario)(void), enum uffd_backend backend)
 		scenario();
 		_exit(failed ? 1 : 0);
 	}
-	int status = end_half(pid);
+	int status = t_half_end(pid);
 	h.obs = slurp(obs_fd);
 	h.note = slurp(note_fd);
 	one_line(h.note);
@@ -551,13 +483,7 @@ int t_main(const char *name, void (*scenario)(void))
 {
 	t_page = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* (A signal ignored when this process started stays ignored.) */
-	for (size_t i = 0; i < N_END; i++) {
-		struct sigaction end = { .sa_handler = end_with_half };
-		sigaction(end_signals[i], NULL, &end_was[i]);
-		if (end_was[i].sa_handler != SIG_IGN)
-			sigaction(end_signals[i], &end, NULL);
-	}
+	t_half_signals();
 
 	/* T_ONLY=kernel|user runs one half (for a debugger). */
 	const char *only = getenv("T_ONLY");
