@@ -36,6 +36,8 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "tsan.h"
+
 #if defined(__x86_64__)
 static inline long sys_call6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
