@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -280,6 +281,17 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	const uintptr_t page = addr & ~(uintptr_t)(r.psize - 1);
 	_Atomic uint8_t *state = &r.pages[(page - r.start) / r.psize];
 	const bool write = fault_is_write(uc);
+	if (write && !(r.prot & PROT_WRITE)) {
+		/* The kernel checks the mapping's permission before it looks
+		 * at the page (access_error()): a write to a read-only
+		 * mapping is SIGSEGV (SEGV_ACCERR, which the kernel gave us
+		 * too) whatever the page holds, a trap, poison or write
+		 * protection, and raises no userfault. */
+		u_range_leave();
+		if (u_fixup)
+			fixup(saved_errno, uc);
+		goto not_ours;
+	}
 	const bool shmem = r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE;
 	const bool huge_minor = u_hugetlb(&r) && (r.mode & UFFDIO_REGISTER_MODE_MINOR);
 	if ((shmem || huge_minor) && (atomic_load(state) & U_PG_STATE) == U_PG_MISSING) {

@@ -95,24 +95,12 @@ static void set_run(const struct u_range *r, size_t i, size_t n, uint8_t to, boo
 
 /* Give n claimed pages from page i on back as they were (states was[]): a
  * fill that failed leaves them absent, poisoned, protected, trapped or not,
- * as before.  u_trap_fill() traps the pages it did not write; in a range
- * without MISSING or MINOR traps (WP alone) an absent page was not trapped,
- * and it may have been write-protected. */
-static void unclaim(const struct u_range *r, size_t i, size_t n, const uint8_t *was,
-		    bool filled)
+ * as before (u_trap_fill() gives the pages it did not write their trap or
+ * protection back). */
+static void unclaim(const struct u_range *r, size_t i, size_t n, const uint8_t *was)
 {
-	const bool armed = r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR);
-
-	for (size_t k = 0; k < n; k++) {
-		const uintptr_t at = r->start + (i + k) * r->psize;
-		if (filled && !armed && (was[k] & U_PG_STATE) != U_PG_POISON &&
-		    u_trap_guarded(r)) {
-			u_trap_disarm(r, at, r->psize);
-			if (was[k] & U_PG_WP)
-				u_trap_protect(r, at, r->psize, true);
-		}
+	for (size_t k = 0; k < n; k++)
 		atomic_store(&r->pages[i + k], was[k]);
-	}
 }
 
 /* Fill [dst, dst+len) within one range; returns the bytes done, and sets
@@ -124,6 +112,7 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 	const uint8_t from = op == OP_CONTINUE ? U_PG_CACHED : U_PG_MISSING;
 	int64_t done = 0;
 	uint8_t was[256];
+	bool reread = false;   /* the source of the page at done faults in first */
 
 	u_refresh_state(r, dst, n);
 	while ((size_t)done < len) {
@@ -140,16 +129,22 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 		 * (mfill_atomic_pte_zeropage()'s pte_none(),
 		 * mfill_atomic_pte_poison()). */
 		const bool not_wp = (op == OP_ZEROPAGE && r->mem != U_MEM_SHMEM) || op == OP_POISON;
+		/* The kernel reads COPY's source before it looks at the page
+		 * (but for hugetlb, which looks first), faulting it in with
+		 * nothing held: so here, before the page is claimed and
+		 * closed.  A source page libuffd traps (a missing page of
+		 * another range, a hole of a MINOR range) may block here on
+		 * its own fault while the program writes the destination. */
+		if (op == OP_COPY && (!u_hugetlb(r) || reread) &&
+		    !u_src_readable(src + done, r->psize)) {
+			*err = -EFAULT;
+			break;
+		}
 		size_t k = claim_run(r, i, left > 256 ? 256 : left, from, over_poison, not_wp, was);
 		if (!k) {
 			uint8_t st = atomic_load(&r->pages[i]) & U_PG_STATE;
 			/* CONTINUE needs the page in the page cache. */
 			*err = op == OP_CONTINUE && st == U_PG_MISSING ? -EFAULT : -EEXIST;
-			/* The kernel reads COPY's source before it finds the
-			 * page there (but for hugetlb, which looks first). */
-			if (op == OP_COPY && !u_hugetlb(r) &&
-			    !u_src_readable(src + done, r->psize))
-				*err = -EFAULT;
 			break;
 		}
 		uintptr_t at = dst + (uintptr_t)done;
@@ -179,7 +174,7 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 		case OP_ZEROPAGE:
 			if (r->mem == U_MEM_SHMEM && k * r->psize > U_ZERO_LEN) {
 				unclaim(r, i + U_ZERO_LEN / r->psize, k - U_ZERO_LEN / r->psize,
-					was + U_ZERO_LEN / r->psize, false);
+					was + U_ZERO_LEN / r->psize);
 				k = U_ZERO_LEN / r->psize;
 			}
 			got = u_trap_fill(r, at, u_zero_page, k * r->psize, false);
@@ -189,21 +184,25 @@ static int64_t fill_piece(const struct u_range *r, uintptr_t dst, const char *sr
 			break;
 		}
 		if (got < 0) {
-			unclaim(r, i, k, was, op == OP_COPY || op == OP_ZEROPAGE);
+			unclaim(r, i, k, was);
+			/* hugetlb: its source page faults in now, once. */
+			if (got == -EFAULT && op == OP_COPY && u_hugetlb(r) && !reread) {
+				reread = true;
+				continue;
+			}
 			*err = got;
 			break;
 		}
+		reread = (size_t)got < k;
 		if (op != OP_POISON) {
 			set_run(r, i, (size_t)got, U_PG_PRESENT, wp);
 			if (r->mode & UFFDIO_REGISTER_MODE_WP)
 				u_wp_settle(r, at, (size_t)got, wp);
 		}
-		unclaim(r, i + got, k - got, was + got, op == OP_COPY || op == OP_ZEROPAGE);
+		unclaim(r, i + got, k - got, was + got);
 		done += (int64_t)got * r->psize;
-		if ((size_t)got < k) {
-			*err = -EFAULT;
-			break;
-		}
+		/* Stopped short (a source page to fault in, a page the
+		 * program wrote meanwhile): the next round says why. */
 	}
 	return done;
 }

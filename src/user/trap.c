@@ -277,9 +277,9 @@ bool u_src_readable(const char *src, size_t len)
 
 /* Write whole pages of src at addr: the bytes done, or -1 (errno) when not
  * one page was.  The kernel copies page by page (mfill_atomic()): a source
- * that becomes unreadable part way stops the fill at the page before, and
- * the pages before stay filled.  A page written in part (a file write, or
- * a huge page through /proc/self/mem) is made absent again. */
+ * that is unreadable part way stops the fill at the page before, and the
+ * pages before stay filled.  A page written in part (a file write, or a
+ * huge page through /proc/self/mem) is made absent again. */
 static ssize_t poke_pages(const struct u_range *r, uintptr_t addr, const char *src,
 			  size_t len, bool shared)
 {
@@ -289,11 +289,10 @@ static ssize_t poke_pages(const struct u_range *r, uintptr_t addr, const char *s
 		return done;
 	for (done = 0; (size_t)done < len; done += (ssize_t)r->psize) {
 		ssize_t w = poke(r, addr + (size_t)done, src + done, r->psize);
-		/* A source page trapped by libuffd that the kernel's read would
-		 * simply fault in (a hole of a MINOR range, found-6-22287):
-		 * read from here, the fault path opens it; then again. */
-		if (w != (ssize_t)r->psize && u_src_readable(src + done, r->psize))
-			w = poke(r, addr + (size_t)done, src + done, r->psize);
+		/* A source page that our write cannot read (a trap of
+		 * libuffd: a missing page, a hole of a MINOR range) stops
+		 * the fill here; the caller faults it in with nothing held,
+		 * as the kernel does (mfill_atomic()), and goes on. */
 		if (w == (ssize_t)r->psize)
 			continue;
 		const int err = w < 0 ? errno : EFAULT;
@@ -304,12 +303,52 @@ static ssize_t poke_pages(const struct u_range *r, uintptr_t addr, const char *s
 	return done;
 }
 
+/* Give the n pages at addr of a range without traps (WP alone) back the
+ * protection their state says (they were closed for a fill). */
+static void reopen(const struct u_range *r, uintptr_t addr, size_t n)
+{
+	const size_t first = (addr - r->start) / r->psize;
+
+	for (size_t i = 0; i < n;) {
+		const bool wp = atomic_load(&r->pages[first + i]) & U_PG_WP;
+		size_t j = i + 1;
+		while (j < n && (bool)(atomic_load(&r->pages[first + j]) & U_PG_WP) == wp)
+			j++;
+		sys_mprotect((void *)(addr + i * r->psize), (j - i) * r->psize,
+			     wp ? r->prot & ~PROT_WRITE : r->prot);
+		i = j;
+	}
+}
+
+/* In a range without MISSING or MINOR traps (WP alone) an absent page is
+ * open: the program may write it (allocating it) until it is closed.  Close
+ * the n pages at addr and count those still absent from the first: the
+ * first page there now stops the fill (EEXIST, the program's write kept),
+ * as the kernel installs a page only where none is; the pages from it on
+ * are opened again.  The count, or -errno. */
+static int close_absent(const struct u_range *r, uintptr_t addr, size_t n)
+{
+	unsigned char vec[256];
+	size_t k = 0;
+
+	if (n > 256)
+		n = 256;
+	if (sys_mprotect((void *)addr, n * r->psize, PROT_NONE))
+		return sys_err();
+	if (!u_pages_present(r, addr, n * r->psize, vec))
+		while (k < n && !vec[k])
+			k++;
+	reopen(r, addr + k * r->psize, n - k);
+	return k ? (int)k : -EEXIST;
+}
+
 int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		size_t len, bool wp)
 {
 	const int prot = wp ? r->prot & ~PROT_WRITE : r->prot;
 	const bool shared = r->mem == U_MEM_SHMEM || r->mem == U_MEM_HUGETLB_SHARED;
-	const bool use_guard = u_trap_guarded(r);
+	const bool open = !(r->mode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR));
+	const bool use_guard = u_trap_guarded(r) && !open;   /* markers to remove */
 	ssize_t done;
 	int err = 0;
 
@@ -318,12 +357,22 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		if (got != U_PCACHE_NONE)
 			return got;
 	}
+	if (open) {
+		int k = close_absent(r, addr, len / r->psize);
+		if (k < 0)
+			return k;
+		len = (size_t)k * r->psize;
+	}
 	if (src == u_zero_page && !shared) {
 		/* A zero page: opening the trap is enough, and atomic. */
 		if (use_guard && sys_madvise((void *)addr, len, MADV_GUARD_REMOVE))
 			return sys_err();
-		if ((!use_guard || wp) && sys_mprotect((void *)addr, len, prot))
-			return sys_err();
+		if ((!use_guard || wp) && sys_mprotect((void *)addr, len, prot)) {
+			err = sys_err();
+			if (open)
+				reopen(r, addr, len / r->psize);
+			return err;
+		}
 		/* Map the zero page, as the kernel's ZEROPAGE does: an empty
 		 * page table entry would read as missing to a later REGISTER
 		 * (filled twice) and to WRITEPROTECT (left unprotected). */
@@ -358,6 +407,8 @@ int u_trap_fill(const struct u_range *r, uintptr_t addr, const void *src,
 		if (!shared && (size_t)done < len)
 			sys_mprotect((void *)(addr + done), len - done, r->prot);
 	}
+	if (open && (size_t)done < len)
+		reopen(r, addr + done, (len - (size_t)done) / r->psize);
 	if (!done)
 		return err ? err : -EFAULT;
 	/* Mapped, as the kernel's fill maps its page: a later REGISTER

@@ -91,11 +91,30 @@ struct tp_counts (tp_count)(void)
 	return c;
 }
 
+/* On failure, say what is mapped there (stderr: the runner shows it). */
+static void show_maps(uintptr_t lo, uintptr_t hi)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *end;
+		uintptr_t a = strtoul(line, &end, 16), b = strtoul(end + 1, NULL, 16);
+		if (a < hi && b > lo)
+			fprintf(stderr, "still mapped in %#lx-%#lx: %s", (unsigned long)lo,
+				(unsigned long)hi, line);
+	}
+	if (f)
+		fclose(f);
+}
+
 int (tp_unmapped)(const void *addr, size_t len)
 {
 	for (size_t off = 0; off < len; off += (size_t)t_page)
-		if (msync((char *)addr + off, (size_t)t_page, MS_ASYNC) == 0 || errno != ENOMEM)
+		if (msync((char *)addr + off, (size_t)t_page, MS_ASYNC) == 0 || errno != ENOMEM) {
+			show_maps((uintptr_t)addr, (uintptr_t)addr + len);
 			return 0;
+		}
 	return 1;
 }
 
