@@ -19,7 +19,6 @@
  */
 #include <pthread.h>
 
-#include "access.h"
 #include "oracle.h"
 
 struct copier {
@@ -66,12 +65,12 @@ static void run(const char *kind, char *dst, const struct variant *v)
 	      ORC_PG(msg.arg.pagefault.address, src));
 
 	/* The COPY is blocked on its source: the program writes the page. */
-	struct xs_access w;
-	xs_start(&w, dst + 10, 1, 0x77);
-	const int first = xs_first(fd, &w, &msg);
+	struct orc_toucher w;
+	orc_touch_start(&w, dst + 10, 1, 0x77);
+	const int first = orc_touch_or_msg(&w, fd, &msg);
 	T_OBS("%s, %s: while the COPY waits, the write %s", kind, v->name,
-	      first == 0 ? "completed" : first == 1 ? "faulted" : "neither completed nor faulted");
-	if (first == 1)
+	      first ? "faulted" : "completed");
+	if (first)
 		T_OBS("its message: flags 0x%llx page %ld",
 		      (unsigned long long)msg.arg.pagefault.flags,
 		      ORC_PG(msg.arg.pagefault.address, dst));
@@ -81,7 +80,7 @@ static void run(const char *kind, char *dst, const struct variant *v)
 	pthread_join(k.th, NULL);
 	T_OBS("COPY: %d %s copy %lld", k.ret, k.ret ? t_errname(k.err) : "ok",
 	      (long long)k.c.copy);
-	xs_join(&w);
+	orc_touch_join(&w);
 	T_OBS("page: byte 0 0x%x, byte 10 0x%x, byte 4095 0x%x", (unsigned char)dst[0],
 	      (unsigned char)dst[10], (unsigned char)dst[t_page - 1]);
 	T_EXPECT_EQ((unsigned char)dst[10], 0x77);

@@ -1,7 +1,8 @@
 /*
  * The harness itself (issue 11: tests that cannot pass by skipping):
  *  - a failure inside a helper of test/lib/ names the scenario's line that
- *    called it (and the helper's own line in parentheses);
+ *    called it (and the helper's own line in parentheses), the message
+ *    waits of harness.c too;
  *  - a user half that skips where the kernel half ran fails, unless it names
  *    a limit; a named limit must be one of the README's table.
  * Each case runs this program again as a harness test of its own
@@ -13,6 +14,10 @@
 
 /* On one line, so that call_line is the line of the failing call. */
 static const int call_line = __LINE__; static void helper_fails(void) { t_map(~(size_t)0 >> 1); }
+
+/* A message wait that reads 3 bytes (on one line, as above). */
+static int msg_pipe(void) { int p[2]; T_ASSERT(pipe(p) == 0 && write(p[1], "abc", 3) == 3); return p[0]; }
+static const int msg_line = __LINE__; static void msg_fails(void) { struct uffd_msg m; t_read_msg(msg_pipe(), &m, 5000); }
 
 static void skips_without_limit(void)
 {
@@ -40,6 +45,7 @@ static const struct {
 } cases[] = {
 	{ "helper", helper_fails, "FAIL helper/kernel: test/harness-selftest.c:%d: mmap" },
 	{ "helper-in", helper_fails, "(in test/lib/harness.c:" },
+	{ "msg", msg_fails, "FAIL msg/kernel: test/harness-selftest.c:%d: read uffd: 3" },
 	{ "skip", skips_without_limit,
 	  "FAIL skip/user: skipped where the kernel half ran, naming no limit" },
 	{ "unknown", unknown_limit,
@@ -73,7 +79,8 @@ int main(void)
 		out[got] = 0;
 		if (p)
 			pclose(p);
-		snprintf(want, sizeof(want), cases[i].want, call_line);
+		snprintf(want, sizeof(want), cases[i].want,
+			 cases[i].fn == msg_fails ? msg_line : call_line);
 		if (!strstr(out, want)) {
 			printf("FAIL harness-selftest: case %s printed \"%.*s\", expected \"%s\"\n",
 			       cases[i].name, (int)strcspn(out, "\n"), out, want);

@@ -16,7 +16,6 @@
 #include <setjmp.h>
 #include <signal.h>
 
-#include "access.h"
 #include "oracle.h"
 
 static sigjmp_buf jump;
@@ -84,18 +83,18 @@ static void one_mode(const char *kind, char *mem, uint64_t mode)
 	T_EXPECT_EQ(got_code, SEGV_ACCERR);
 
 	/* Page 2 read in (a userfault in MISSING mode), then protected. */
-	struct xs_access a;
+	struct orc_toucher a;
 	struct uffd_msg msg;
-	xs_start(&a, mem + 2 * t_page + 1, 0, 0);
-	const int first = xs_first(fd, &a, &msg);
-	T_OBS("%s: read of page 2: %s", name, first == 1 ? "message" : first == 0 ? "done" : "neither");
-	if (first == 1) {
+	orc_touch_start(&a, mem + 2 * t_page + 1, 0, 0);
+	const int first = orc_touch_or_msg(&a, fd, &msg);
+	T_OBS("%s: read of page 2: %s", name, first ? "message" : "done");
+	if (first) {
 		T_OBS("message flags 0x%llx page %ld", (unsigned long long)msg.arg.pagefault.flags,
 		      ORC_PG(msg.arg.pagefault.address, mem));
 		struct uffdio_zeropage z = { { m + 2 * t_page, t_page }, 0, 0 };
 		T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_ZEROPAGE, &z));
 	}
-	T_OBS("read gave %d", xs_join(&a));
+	T_OBS("read gave %d", orc_touch_join(&a));
 	if (mode & UFFDIO_REGISTER_MODE_WP) {
 		struct uffdio_writeprotect wp = { { m + 2 * t_page, t_page },
 						  UFFDIO_WRITEPROTECT_MODE_WP };

@@ -13,7 +13,6 @@
  * registering (written through the other mapping) faults as minor.
  */
 #include "acc.h"
-#include "access.h"
 #include "oracle.h"
 
 #define NPAGES 8
@@ -197,18 +196,18 @@ static void cached_after_register(uint64_t mode, const char *what)
 	t_register(fd, sh, 2 * t_page, mode);
 	t_fill(alias + t_page, t_page, 90);
 	for (int wr = 0; wr <= 1; wr++) {
-		struct xs_access x;
+		struct orc_toucher x;
 		struct uffd_msg msg;
 		if (wr)
 			t_fill(alias, t_page, 91);
 		char *a = wr ? sh + 3 : sh + t_page + 9;
-		xs_start(&x, a, wr, 0x21);
-		int first = xs_first(fd, &x, &msg);
+		orc_touch_start(&x, a, wr, 0x21);
+		int first = orc_touch_or_msg(&x, fd, &msg);
 		T_OBS("%s: %s of a page cached after registering: %s", what,
 		      wr ? "write" : "read",
-		      first == 0 ? "done, no message" : first > 0 ? "a message" : "nothing");
+		      first ? "a message" : "done, no message");
 		T_EXPECT_EQ(first, 1);
-		if (first > 0) {
+		if (first) {
 			T_OBS("%s:   flags 0x%llx page %ld", what,
 			      (unsigned long long)msg.arg.pagefault.flags,
 			      ORC_PG((char *)(uintptr_t)msg.arg.pagefault.address, sh));
@@ -221,11 +220,11 @@ static void cached_after_register(uint64_t mode, const char *what)
 					  t_errname(errno));
 				close(fd);   /* releases the blocked thread */
 				fd = -1;
-				xs_join(&x);
+				orc_touch_join(&x);
 				break;
 			}
 		}
-		char v = xs_join(&x);
+		char v = orc_touch_join(&x);
 		if (wr)
 			T_OBS("%s: the write landed 0x%x, the rest is the cache %d", what,
 			      (unsigned char)alias[3], alias[4] == sh[4] && alias[2] == sh[2]);

@@ -16,7 +16,6 @@
  * reading it raises no fault.
  */
 #include "acc.h"
-#include "access.h"
 #include "oracle.h"
 
 #define NPAGES 8
@@ -133,17 +132,17 @@ static void scenario(void)
 
 	/* Page 5 (present, mapped here) punched out of the file: a hole
 	 * again, so reading it here is a missing fault. */
-	struct xs_access x;
+	struct orc_toucher x;
 	int first;
 	if (t_limit_begin("pages removed from a shared file outside libuffd")) {
 		T_EXPECT_OK(fallocate(mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				      5 * t_page, t_page));
-		xs_start(&x, sh + 5 * t_page + 6, 0, 0);
-		first = xs_first(fd, &x, &msg);
+		orc_touch_start(&x, sh + 5 * t_page + 6, 0, 0);
+		first = orc_touch_or_msg(&x, fd, &msg);
 		T_OBS("page 5 punched after registering: %s",
-		      first == 0 ? "read done, no message" : first > 0 ? "a message" : "nothing");
+		      first ? "a message" : "read done, no message");
 		T_EXPECT_EQ(first, 1);
-		if (first > 0) {
+		if (first) {
 			T_OBS("  message: flags 0x%llx page %ld",
 			      (unsigned long long)msg.arg.pagefault.flags,
 			      ORC_PG((char *)(uintptr_t)msg.arg.pagefault.address, sh));
@@ -152,7 +151,7 @@ static void scenario(void)
 						  .src = (uintptr_t)src, .len = t_page };
 			T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_COPY, &c));
 		}
-		char v5 = xs_join(&x);
+		char v5 = orc_touch_join(&x);
 		T_OBS("page 5 read %s", v5 == src[6] ? "the copy" : v5 == 0 ? "zero" : "other");
 		t_limit_end();
 	}
@@ -162,17 +161,17 @@ static void scenario(void)
 	 * fault.  A message coming first is wrong (closing the fd releases
 	 * the reader then). */
 	t_fill(alias, t_page, 600);
-	xs_start(&x, sh + 200, 0, 0);
-	first = xs_first(fd, &x, &msg);
+	orc_touch_start(&x, sh + 200, 0, 0);
+	first = orc_touch_or_msg(&x, fd, &msg);
 	T_OBS("page 0 filled after registering: %s",
-	      first == 0 ? "read done, no message" : first > 0 ? "a message" : "nothing");
+	      first ? "a message" : "read done, no message");
 	T_EXPECT_EQ(first, 0);
-	if (first > 0)
+	if (first)
 		T_OBS("  message: flags 0x%llx page %ld",
 		      (unsigned long long)msg.arg.pagefault.flags,
 		      ORC_PG((char *)(uintptr_t)msg.arg.pagefault.address, sh));
 	close(fd);   /* releases a wrongly blocked reader */
-	char v = xs_join(&x);
+	char v = orc_touch_join(&x);
 	T_OBS("page 0 read the other mapping's byte: %d", v == alias[200]);
 	T_EXPECT_EQ(v, alias[200]);
 

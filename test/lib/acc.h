@@ -5,7 +5,7 @@
  *   acc_thread   a thread that reads or writes one byte and records its tid
  *   acc_wait_blocked()   wait until a thread sleeps (state S in /proc), used
  *                only where a pending message must stay unread
- *   acc_maps_lines()     lines in /proc/self/maps
+ *   acc_maps_lines()     lines in /proc/self/maps (_in: those of a region)
  *   acc_stopper  an eventfd that tells handler threads to stop
  */
 #ifndef LIBUFFD_TEST_ACC_H
@@ -114,17 +114,27 @@ static inline void acc_wait_blocked(struct acc_thread *t)
 	}
 }
 
-static inline int acc_maps_lines(void)
+/* Lines of /proc/self/maps for mappings that overlap [lo, lo + len). */
+static inline int acc_maps_lines_in(const void *lo, size_t len)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
-	int c, n = 0;
+	unsigned long start, end;
+	char line[4096];
+	int n = 0;
 
 	if (!f)
 		T_FATAL("open /proc/self/maps: %s", t_errname(errno));
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+		    end > (uintptr_t)lo && (start <= (uintptr_t)lo || start - (uintptr_t)lo < len))
+			n++;
 	fclose(f);
 	return n;
+}
+
+static inline int acc_maps_lines(void)
+{
+	return acc_maps_lines_in(NULL, SIZE_MAX);
 }
 
 /* No core files from the children that are meant to die of a signal. */
@@ -145,5 +155,6 @@ static inline uint32_t acc_rand(uint64_t *s)
 #define acc_start(...) T_AT(acc_start(__VA_ARGS__))
 #define acc_wait_blocked(...) T_AT(acc_wait_blocked(__VA_ARGS__))
 #define acc_maps_lines(...) T_AT(acc_maps_lines(__VA_ARGS__))
+#define acc_maps_lines_in(...) T_AT(acc_maps_lines_in(__VA_ARGS__))
 
 #endif

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "handwire.h"
@@ -56,6 +59,9 @@ int hw_connect(pid_t owner, uint64_t salt, struct hw *h)
 
 	memset(h, 0, sizeof(*h));
 	h->req = h->rep = h->ring_fd = h->pub_fd = -1;
+	h->owner_fd = (int)syscall(SYS_pidfd_open, owner, 0);
+	if (h->owner_fd < 0)
+		return -1;
 	int pub_n = marker(owner, W_SRV_NAME, rest, sizeof(rest));
 	if (pub_n < 0)
 		return -1;
@@ -95,23 +101,49 @@ void hw_post(struct hw *h, const struct w_req *rq, const void *data)
 	atomic_fetch_add(&h->ring->bell, 1);
 }
 
-int hw_ask(struct hw *h, const struct w_req *rq, const void *data, struct w_rep *out)
+int hw_ring(struct hw *h, const struct w_req *rq, const void *data)
 {
-	char bell = 1, done;
+	char bell = 1;
 
 	hw_post(h, rq, data);
-	if (write(h->req, &bell, 1) != 1 || read(h->rep, &done, 1) != 1 ||
-	    atomic_load(&h->ring->state) != W_DONE)
+	return write(h->req, &bell, 1) == 1 ? 0 : -1;
+}
+
+/* The reply in the ring to *out, the ring idle again. */
+static int take_reply(struct hw *h, struct w_rep *out)
+{
+	if (atomic_load(&h->ring->state) != W_DONE)
 		return -1;
 	memcpy(out, &h->ring->rep, sizeof(*out));
 	atomic_store(&h->ring->state, W_IDLE);
 	return 0;
 }
 
+int hw_ask(struct hw *h, const struct w_req *rq, const void *data, struct w_rep *out)
+{
+	char done;
+
+	if (hw_ring(h, rq, data) || read(h->rep, &done, 1) != 1)
+		return -1;
+	return take_reply(h, out);
+}
+
+int hw_wait_ring(struct hw *h, struct w_rep *out)
+{
+	struct pollfd p = { h->owner_fd, POLLIN, 0 };
+
+	while (atomic_load(&h->ring->state) != W_DONE)
+		if (poll(&p, 1, 0) != 0)
+			return -1;
+		else
+			sched_yield();
+	return take_reply(h, out);
+}
+
 void hw_close(struct hw *h)
 {
-	int *fds[] = { &h->req, &h->rep, &h->ring_fd, &h->pub_fd };
-	for (int i = 0; i < 4; i++) {
+	int *fds[] = { &h->req, &h->rep, &h->ring_fd, &h->pub_fd, &h->owner_fd };
+	for (int i = 0; i < 5; i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;

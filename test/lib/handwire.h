@@ -15,6 +15,7 @@
 struct hw {
 	int req, rep;                 /* the pipes: bells, reply bytes */
 	int ring_fd, pub_fd;          /* ours, on the ring's and the public page's memfds */
+	int owner_fd;                 /* a pidfd of the owner */
 	struct w_ring *ring;
 	const struct w_public *pub;
 	char *data;                   /* the ring's source bytes */
@@ -28,6 +29,12 @@ int hw_connect(pid_t owner, uint64_t salt, struct hw *h);
 int hw_ask(struct hw *h, const struct w_req *rq, const void *data, struct w_rep *out);
 /* Post rq without ringing anybody. */
 void hw_post(struct hw *h, const struct w_req *rq, const void *data);
+/* Post rq and ring the owner's server: 0, or -1. */
+int hw_ring(struct hw *h, const struct w_req *rq, const void *data);
+/* Wait until the reply is in the ring, not reading the reply byte (a client
+ * that reads no replies): 0 and *out (the ring idle again), or -1 when the
+ * owner exited first. */
+int hw_wait_ring(struct hw *h, struct w_rep *out);
 void hw_close(struct hw *h);
 
 #endif

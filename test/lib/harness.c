@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "abi_names.h"
+#include "half.h"
 
 enum uffd_backend t_backend;
 long t_page;
@@ -268,18 +269,22 @@ int t_check(const void *page, size_t len, unsigned seed)
 	return 1;
 }
 
-int t_read_msg(int fd, struct uffd_msg *msg, int timeout_ms)
+int (t_msg_or)(int fd, int done, struct uffd_msg *msg, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			       { .fd = done, .events = POLLIN } };
 
 	for (;;) {
-		int n = poll(&p, 1, timeout_ms);
-		if (n == 0)
-			return 0;
+		int n = poll(p, 2, timeout_ms);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			T_FATAL("poll: %s", t_errname(errno));
+		if (n == 0)
+			return -1;
+		/* A message first: an access waiting on it cannot complete. */
+		if (!p[0].revents)
+			return 0;
 		ssize_t r = read(fd, msg, sizeof(*msg));
 		if (r == sizeof(*msg))
 			return 1;
@@ -347,16 +352,12 @@ static void prefix_note(struct half *h, const char *what)
 static struct half run_half(void (*scenario)(void), enum uffd_backend backend)
 {
 	struct half h = {0};
-	int status;
 
 	obs_fd = memfd_create("t-obs", MFD_CLOEXEC);
 	note_fd = memfd_create("t-note", MFD_CLOEXEC);
 	if (obs_fd < 0 || note_fd < 0)
 		abort();
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		abort();
+	pid_t pid = t_half_start();
 	if (pid == 0) {
 		t_backend = backend;
 		/* T_TIME_LIMIT (seconds) for long runs such as make stress. */
@@ -365,9 +366,7 @@ static struct half run_half(void (*scenario)(void), enum uffd_backend backend)
 		scenario();
 		_exit(failed ? 1 : 0);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			abort();
+	int status = t_half_end(pid);
 	h.obs = slurp(obs_fd);
 	h.note = slurp(note_fd);
 	one_line(h.note);
@@ -484,6 +483,7 @@ int t_main(const char *name, void (*scenario)(void))
 {
 	t_page = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	t_half_signals();
 
 	/* T_ONLY=kernel|user runs one half (for a debugger). */
 	const char *only = getenv("T_ONLY");

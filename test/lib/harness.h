@@ -110,12 +110,18 @@ uint64_t t_register(int fd, void *addr, size_t len, uint64_t mode);
 void t_fill(void *page, size_t len, unsigned seed);
 int t_check(const void *page, size_t len, unsigned seed);
 
+/* Wait at most timeout_ms for the first of: a message on the userfaultfd fd
+ * (read into *msg: returns 1) or the fd done readable (an eventfd, say, that
+ * a thread writes once its access is over: returns 0; -1 for none).  -1 when
+ * neither came.  A message wins when both are ready. */
+int t_msg_or(int fd, int done, struct uffd_msg *msg, int timeout_ms);
 /* Read one message, waiting at most timeout_ms; 1 = got one, 0 = timeout. */
-int t_read_msg(int fd, struct uffd_msg *msg, int timeout_ms);
+#define t_read_msg(fd, msg, timeout_ms) (t_msg_or(fd, -1, msg, timeout_ms) > 0)
 
 #define t_uffd_api(...) T_AT(t_uffd_api(__VA_ARGS__))
 #define t_map(...) T_AT(t_map(__VA_ARGS__))
 #define t_register(...) T_AT(t_register(__VA_ARGS__))
+#define t_msg_or(...) T_AT(t_msg_or(__VA_ARGS__))
 
 /* Run the scenario on each backend; returns main()'s exit status.  A user
  * half may skip where the kernel half ran only by naming a limit that the

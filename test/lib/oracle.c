@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers for the oracle tests: see oracle.h. */
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -91,29 +90,12 @@ char orc_touch_join(struct orc_toucher *t)
 
 int (orc_touch_or_msg)(struct orc_toucher *t, int fd, struct uffd_msg *msg)
 {
-	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
-			       { .fd = t->done_fd, .events = POLLIN } };
-
 	if (t->done_fd < 0)
 		T_FATAL("the toucher has no eventfd (out of descriptors)");
-	for (;;) {
-		int n = poll(p, 2, 5000);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			T_FATAL("neither a message nor the access within 5 s (%s)",
-				n ? t_errname(errno) : "timeout");
-		/* A message first: an access waiting on it cannot complete. */
-		if (p[0].revents) {
-			ssize_t r = read(fd, msg, sizeof(*msg));
-			if (r == sizeof(*msg))
-				return 1;
-			if (r < 0 && (errno == EAGAIN || errno == EINTR))
-				continue;
-			T_FATAL("read uffd: %zd %s", r, t_errname(errno));
-		}
-		return 0;
-	}
+	int first = t_msg_or(fd, t->done_fd, msg, 5000);
+	if (first < 0)
+		T_FATAL("neither a message nor the access within 5 s");
+	return first;
 }
 
 void (orc_wait_msg)(int fd, struct uffd_msg *msg)

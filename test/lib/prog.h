@@ -58,6 +58,47 @@ prog_serve(int uffd, int stop_fd, void (*fn)(const struct uffd_msg *msg))
 	}
 }
 
+/* prog_serve() on a thread of its own, until prog_server_stop() (a poll
+ * does not see its fd closed: the thread is told). */
+struct prog_server {
+	pthread_t th;
+	int uffd, stop[2];
+	void (*fn)(const struct uffd_msg *msg);
+};
+
+static void *prog_server_main(void *arg)
+{
+	struct prog_server *s = arg;
+
+	prog_serve(s->uffd, s->stop[0], s->fn);
+	return NULL;
+}
+
+/* 0, or -1 (nothing started). */
+static int __attribute__((unused))
+prog_server_start(struct prog_server *s, int uffd, void (*fn)(const struct uffd_msg *msg))
+{
+	s->uffd = uffd;
+	s->fn = fn;
+	if (pipe(s->stop))
+		return -1;
+	if (!pthread_create(&s->th, NULL, prog_server_main, s))
+		return 0;
+	close(s->stop[0]);
+	close(s->stop[1]);
+	s->stop[0] = s->stop[1] = -1;
+	return -1;
+}
+
+static void __attribute__((unused)) prog_server_stop(struct prog_server *s)
+{
+	if (write(s->stop[1], "", 1) == 1)
+		pthread_join(s->th, NULL);
+	close(s->stop[0]);
+	close(s->stop[1]);
+	s->stop[0] = s->stop[1] = -1;
+}
+
 static char log_buf[8192];
 static size_t log_len;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;

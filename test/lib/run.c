@@ -58,6 +58,7 @@ int tr_run(const char *backend, char *const argv[], char **out)
 
 	T_ASSERT(pipe2(pipefd, O_CLOEXEC) == 0);
 	fflush(NULL);
+	/* In the half's process group, which ends with the half (half.h). */
 	pid_t pid = fork();
 	T_ASSERT(pid >= 0);
 	if (pid == 0) {

@@ -35,8 +35,7 @@
 static long page;
 static char *area;
 static int uffd;
-static int stop_fd[2];   /* written to end the handler */
-static pthread_t handler;
+static struct prog_server handler;
 
 static void answer(const struct uffd_msg *msg)
 {
@@ -46,13 +45,6 @@ static void answer(const struct uffd_msg *msg)
 	printf("  fault at page %ld\n", (long)((at - (unsigned long)area) / page));
 	struct uffdio_zeropage z = { .range = { at, page } };
 	ioctl(uffd, UFFDIO_ZEROPAGE, &z);
-}
-
-static void *serve(void *arg)
-{
-	(void)arg;
-	prog_serve(uffd, stop_fd[0], answer);
-	return NULL;
 }
 
 /* A fresh registered area with pages 0 and 1 copied in ('a', 'b'). */
@@ -74,9 +66,7 @@ static void setup(const char *what)
 	struct uffdio_copy c = { .dst = (unsigned long)area, .src = (unsigned long)src, .len = 2 * page };
 	int ret = ioctl(uffd, UFFDIO_COPY, &c);
 	printf("  UFFDIO_COPY: %d, copied %lld\n", ret, (long long)c.copy);
-	if (pipe(stop_fd))
-		return;
-	pthread_create(&handler, NULL, serve, NULL);
+	prog_server_start(&handler, uffd, answer);
 }
 
 static void show(const char *label, const char *at)
@@ -91,15 +81,10 @@ static void show(const char *label, const char *at)
 	fflush(stdout);
 }
 
-/* End the handler (a poll does not see its fd closed: it is told), then
- * close the userfaultfd. */
+/* End the handler, then close the userfaultfd. */
 static void stop(void)
 {
-	if (write(stop_fd[1], "", 1) != 1)
-		return;
-	pthread_join(handler, NULL);
-	close(stop_fd[0]);
-	close(stop_fd[1]);
+	prog_server_stop(&handler);
 	close(uffd);
 }
 

@@ -30,7 +30,6 @@
 static long page;
 static char *area;
 static int uffd;
-static int stop_fd[2];   /* written to end the handler */
 
 static void answer(const struct uffd_msg *msg)
 {
@@ -53,13 +52,6 @@ static void answer(const struct uffd_msg *msg)
 	}
 }
 
-static void *serve(void *arg)
-{
-	(void)arg;
-	prog_serve(uffd, stop_fd[0], answer);
-	return NULL;
-}
-
 static void run(const char *what, unsigned long mode, unsigned long long features)
 {
 	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
@@ -75,10 +67,9 @@ static void run(const char *what, unsigned long mode, unsigned long long feature
 		printf("%s: UFFDIO_REGISTER failed\n", what);
 		return;
 	}
-	pthread_t t;
-	if (pipe(stop_fd))
+	struct prog_server handler;
+	if (prog_server_start(&handler, uffd, answer))
 		return;
-	pthread_create(&t, NULL, serve, NULL);
 	printf("%s\n", what);
 	if (mode & UFFDIO_REGISTER_MODE_WP) {
 		struct uffdio_writeprotect w = { .range = { (unsigned long)area, 2 * page },
@@ -96,11 +87,7 @@ static void run(const char *what, unsigned long mode, unsigned long long feature
 	area[page] = 'z';
 	printf("  page 1 (kept) written, reads '%c'\n", area[page]);
 	fflush(stdout);
-	if (write(stop_fd[1], "", 1) != 1)   /* the handler ends */
-		return;
-	pthread_join(t, NULL);
-	close(stop_fd[0]);
-	close(stop_fd[1]);
+	prog_server_stop(&handler);
 	close(uffd);
 	munmap(area, 2 * page);
 }
