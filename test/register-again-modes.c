@@ -20,20 +20,6 @@
 
 static int fd;
 
-/* Read, then write, the first byte of each page. */
-static void probe(const char *what, char *mem, int n)
-{
-	char line[512], r[8], w[8];
-	size_t used = 0;
-
-	for (int i = 0; i < n; i++) {
-		orc_bus_touch(mem + i * t_page, 0, r);
-		orc_bus_touch(mem + i * t_page, 1, w);
-		used += (size_t)snprintf(line + used, sizeof(line) - used, " %s/%s", r, w);
-	}
-	T_OBS("%s:%s", what, line);
-}
-
 static int reg(char *at, long pages, uint64_t mode)
 {
 	struct uffdio_register r = { { (uintptr_t)at, (uint64_t)pages * t_page }, mode, 0 };
@@ -83,29 +69,29 @@ static void same_mapping(int shared, const char *kind)
 	T_OBS("-- %s", kind);
 	char *mem = prepared(shared, M | WP);
 	reg(mem, NP, WP);                      /* fewer: nothing changes */
-	probe("MISSING|WP again as WP", mem, 3);
+	orc_bus_probe("MISSING|WP again as WP", mem, 3);
 	wprotect(mem + 4 * t_page, 1, 1);
 	munmap(mem, NP * t_page);
 
 	mem = prepared(shared, M | WP);
 	reg(mem + t_page, 2, M);               /* fewer, a part */
 	wprotect(mem + t_page, 1, 1);
-	probe("MISSING|WP again as MISSING", mem, 4);
+	orc_bus_probe("MISSING|WP again as MISSING", mem, 4);
 	munmap(mem, NP * t_page);
 
 	mem = prepared(shared, M | WP);
 	reg(mem, NP, M | WP);                  /* the same */
-	probe("MISSING|WP again", mem, 3);
+	orc_bus_probe("MISSING|WP again", mem, 3);
 	munmap(mem, NP * t_page);
 
 	mem = prepared(shared, WP);
 	reg(mem, NP, M | WP);                  /* more: the modes are replaced */
-	probe("WP again as MISSING|WP", mem, 4);
+	orc_bus_probe("WP again as MISSING|WP", mem, 4);
 	munmap(mem, NP * t_page);
 
 	mem = prepared(shared, M);
 	reg(mem, NP, WP);                      /* other: replaced */
-	probe("MISSING again as WP", mem, 3);
+	orc_bus_probe("MISSING again as WP", mem, 3);
 	wprotect(mem, 1, 1);
 	munmap(mem, NP * t_page);
 
@@ -114,7 +100,7 @@ static void same_mapping(int shared, const char *kind)
 	struct uffdio_range r = { (uintptr_t)mem + 4 * t_page, 2 * (uint64_t)t_page };
 	T_EXPECT_OK(uffd_ioctl(fd, UFFDIO_UNREGISTER, &r));
 	reg(mem + 2 * t_page, 4, WP);
-	probe("partly over, pages 3-5", mem + 3 * t_page, 3);
+	orc_bus_probe("partly over, pages 3-5", mem + 3 * t_page, 3);
 	wprotect(mem + 2 * t_page, 4, 1);
 	munmap(mem, NP * t_page);
 
@@ -131,7 +117,7 @@ static void same_mapping(int shared, const char *kind)
 	mem[t_page] = 0x11;
 	reg(mem, NP, M | WP);
 	reg(area, NP + 2, WP);
-	probe("from a hole, MISSING|WP again as WP", mem, 2);
+	orc_bus_probe("from a hole, MISSING|WP again as WP", mem, 2);
 	munmap(mem, NP * t_page);
 }
 
@@ -145,7 +131,7 @@ static void new_mapping(void)
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == mem);
 	mem[3 * t_page] = 0x33;
 	reg(mem, NP, WP);
-	probe("anonymous, registered again as WP", mem, 4);
+	orc_bus_probe("anonymous, registered again as WP", mem, 4);
 	munmap(mem, NP * t_page);
 
 	/* Another file at the address, registered MISSING again. */
@@ -155,7 +141,7 @@ static void new_mapping(void)
 		 mem);
 	T_ASSERT(pwrite(b, "\x44", 1, 3 * t_page) == 1);
 	reg(mem, NP, M);
-	probe("another file, registered again as MISSING", mem, 4);
+	orc_bus_probe("another file, registered again as MISSING", mem, 4);
 	munmap(mem, NP * t_page);
 	close(b);
 
@@ -192,7 +178,7 @@ static void new_mapping(void)
 	int first = fd;
 	fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_SIGBUS);
 	reg(mem, NP, M);
-	probe("registered by another userfaultfd", mem, 3);
+	orc_bus_probe("registered by another userfaultfd", mem, 3);
 	close(fd);
 	fd = first;
 	munmap(mem, NP * t_page);
@@ -222,7 +208,7 @@ static void unpopulated(void)
 	char *mem = prepared(0, M | WP);
 	wprotect(mem, 1, 1);
 	reg(mem, NP, WP);
-	probe("missing page protected, MISSING|WP again as WP", mem, 3);
+	orc_bus_probe("missing page protected, MISSING|WP again as WP", mem, 3);
 	munmap(mem, NP * t_page);
 	close(fd);
 }

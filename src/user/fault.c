@@ -208,8 +208,12 @@ static bool raced(uintptr_t addr)
 	return true;
 }
 
-/* What kind of userfault is this?  0 = none (the page looks resolved). */
-enum { F_NONE, F_MISSING, F_MINOR, F_WP, F_POISON };
+/* What kind of userfault is this?  0 = none (the page looks resolved).
+ * F_DORMANT: a write to a page whose write protection outlived its
+ * registration's WP mode (the kernel's uffd-wp bit stays in the page table
+ * entry when the modes change or the range is unregistered, and counts again
+ * under a later WP registration): no userfault, the write goes on. */
+enum { F_NONE, F_MISSING, F_MINOR, F_WP, F_POISON, F_DORMANT };
 
 static int classify(const struct u_range *r, uint8_t st, bool write)
 {
@@ -226,8 +230,8 @@ static int classify(const struct u_range *r, uint8_t st, bool write)
 			return F_MINOR;
 		break;
 	}
-	if (write && (st & U_PG_WP) && (r->mode & UFFDIO_REGISTER_MODE_WP))
-		return F_WP;
+	if (write && (st & U_PG_WP))
+		return r->mode & UFFDIO_REGISTER_MODE_WP ? F_WP : F_DORMANT;
 	return F_NONE;
 }
 
@@ -358,8 +362,9 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	}
 	fixup_tries = 0;
 	last_addr = 0;
-	if (kind == F_WP && (features & UFFD_FEATURE_WP_ASYNC)) {
-		/* Asynchronous write protection: lift it and go on.  Where
+	if ((kind == F_WP && (features & UFFD_FEATURE_WP_ASYNC)) || kind == F_DORMANT) {
+		/* Asynchronous write protection (or a dormant one, whose
+		 * write the kernel lets through): lift it and go on.  Where
 		 * it cannot be lifted (ENOMEM: vm.max_map_count) the write
 		 * cannot go on either: SIGBUS, as for a fault the kernel
 		 * cannot serve, rather than faulting forever. */
@@ -395,6 +400,14 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		goto retry;
 	}
 	if (features & UFFD_FEATURE_SIGBUS) {
+		/* Its userfaultfd closed a moment ago: the kernel's
+		 * registration ended with the close, ours ends once the
+		 * monitor releases it (a message would find no reader, and
+		 * wait for that, but a SIGBUS is at once). */
+		if (u_ctx_closed(r.ctx)) {
+			sched_yield();
+			goto retry;
+		}
 		u_raise_sigbus((void *)addr, BUS_ADRERR, uc);
 		goto retry;
 	}

@@ -285,10 +285,12 @@ int u_range_add(const struct u_range *r)
 	return 0;
 }
 
-/* A run of poisoned pages left behind by an unregistration: a range of no
- * context that only raises SIGBUS (the kernel's poison markers outlive the
- * registration).  If it cannot be kept, the pages become ordinary. */
-static void orphan(const struct u_range *r, uintptr_t a, uintptr_t b)
+/* A run of pages in state st left behind by an unregistration: a range of
+ * no context.  Poisoned pages only raise SIGBUS (the kernel's poison markers
+ * outlive the registration); protected ones (a registration without WP
+ * whose pages kept their uffd-wp bit, register.c) stay so until written or
+ * registered again.  If it cannot be kept, the pages become ordinary. */
+static void orphan(const struct u_range *r, uintptr_t a, uintptr_t b, uint8_t st)
 {
 	size_t n = (b - a) / r->psize;
 	struct u_range o = {
@@ -299,15 +301,30 @@ static void orphan(const struct u_range *r, uintptr_t a, uintptr_t b)
 	o.pages = u_pages_alloc(n);
 	if (o.pages) {
 		for (size_t k = 0; k < n; k++)
-			atomic_store(&o.pages[k], U_PG_POISON);
+			atomic_store(&o.pages[k], st);
 		if (u_range_add(&o) == 0)
 			return;
 		u_pages_free(o.pages);
 	}
 	u_trap_disarm(r, a, b - a);
+	if (st & U_PG_WP)
+		u_trap_protect(r, a, b - a, false);
 }
 
-/* Unregister [s, e) of r: its traps open, but for poisoned pages. */
+/* What an unregistration leaves of a page in state st: poison, a dormant
+ * write protection (a range without WP mode; with it the kernel clears
+ * the pages' uffd-wp bits), or nothing (0). */
+static uint8_t left_behind(const struct u_range *r, uint8_t st)
+{
+	if ((st & U_PG_STATE) == U_PG_POISON)
+		return U_PG_POISON;
+	if ((st & U_PG_STATE) == U_PG_PRESENT && (st & U_PG_WP) &&
+	    !(r->mode & UFFDIO_REGISTER_MODE_WP))
+		return U_PG_PRESENT | U_PG_WP;
+	return 0;
+}
+
+/* Unregister [s, e) of r: its traps open, but for what is left behind. */
 static void release_span(const struct u_range *r, uintptr_t s, uintptr_t e)
 {
 	const size_t first = (s - r->start) / r->psize, n = (e - s) / r->psize;
@@ -315,13 +332,13 @@ static void release_span(const struct u_range *r, uintptr_t s, uintptr_t e)
 	if (r->ctx < 0)
 		return;   /* an orphan keeps its poison */
 	for (size_t i = 0; i < n;) {
-		bool poison = (atomic_load(&r->pages[first + i]) & U_PG_STATE) == U_PG_POISON;
+		const uint8_t left = left_behind(r, atomic_load(&r->pages[first + i]));
 		size_t j = i + 1;
-		while (j < n && ((atomic_load(&r->pages[first + j]) & U_PG_STATE) == U_PG_POISON) == poison)
+		while (j < n && left_behind(r, atomic_load(&r->pages[first + j])) == left)
 			j++;
 		uintptr_t a = s + i * r->psize, b = s + j * r->psize;
-		if (poison)
-			orphan(r, a, b);
+		if (left)
+			orphan(r, a, b, left);
 		else
 			u_trap_disarm(r, a, b - a);
 		i = j;
@@ -454,12 +471,18 @@ void u_range_drop_shared_poison(void)
 	int hw = atomic_load(&high_water);
 
 	for (int i = 0; i < hw; i++) {
-		if (!atomic_load(&live[i]) || ranges[i].ctx >= 0 ||
-		    (ranges[i].mem != U_MEM_SHMEM && ranges[i].mem != U_MEM_HUGETLB_SHARED))
+		if (!atomic_load(&live[i]) || ranges[i].ctx >= 0)
 			continue;
 		struct u_range r = ranges[i];
+		const bool poison = (atomic_load(&r.pages[0]) & U_PG_STATE) == U_PG_POISON;
+		if (poison && r.mem != U_MEM_SHMEM && r.mem != U_MEM_HUGETLB_SHARED)
+			continue;
 		drop(i, true);
 		u_trap_disarm(&r, r.start, r.end - r.start);
+		/* Protection left behind goes too (the kernel's fork clears
+		 * the uffd-wp bits of a mapping not registered WP). */
+		if (!poison)
+			u_trap_protect(&r, r.start, r.end - r.start, false);
 	}
 }
 

@@ -210,7 +210,9 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		if (present[i])
 			atomic_store(&r.pages[i], mapped && mapped[i] ? U_PG_PRESENT : held);
 		/* Poisoned before, and still: the new registration takes it. */
-		else if (u_range_find(start + i * r.psize, &o) && o.ctx < 0)
+		else if (u_range_find(start + i * r.psize, &o) && o.ctx < 0 &&
+			 (atomic_load(&o.pages[(start + i * r.psize - o.start) / o.psize]) &
+			  U_PG_STATE) == U_PG_POISON)
 			atomic_store(&r.pages[i], U_PG_POISON);
 	}
 	if (mapped)
@@ -256,10 +258,23 @@ fail:
 	return err;
 }
 
-/* Poison left behind by an unregistration outlives the registration, not
- * the mapping: forget the pages whose trap is gone (the program unmapped
- * them, which libuffd does not see without the shim).  Before REGISTER
- * freezes anything: a frozen page is not PROT_NONE either. */
+/* Is page a of orphan o still what an unregistration left there: its
+ * poison trap, or its write protection (which a write lifts, fault.c)? */
+static bool still_left(const struct u_range *o, uintptr_t a)
+{
+	const uint8_t st = atomic_load(&o->pages[(a - o->start) / o->psize]);
+
+	if ((st & U_PG_STATE) == U_PG_POISON)
+		return u_trap_standing(o, a);
+	const int prot = u_maps_prot(a);
+	return (st & U_PG_WP) && prot >= 0 && !(prot & PROT_WRITE);
+}
+
+/* Poison and protection left behind by an unregistration outlive the
+ * registration, not the mapping: forget the pages that no longer hold them
+ * (the program unmapped them, which libuffd does not see without the shim;
+ * or wrote them).  Before REGISTER freezes anything: a frozen page is not
+ * PROT_NONE either. */
 static void prune_orphans(void)
 {
 	for (int i = 0; i < U_MAX_RANGES; i++) {
@@ -268,7 +283,7 @@ static void prune_orphans(void)
 			continue;
 		const struct u_range o = *r;   /* the slot may change below */
 		for (uintptr_t a = o.start; a < o.end; a += o.psize)
-			if (!u_trap_standing(&o, a))
+			if (!still_left(&o, a))
 				u_range_remove_span(-1, a, a + o.psize);
 	}
 }
@@ -287,9 +302,11 @@ static uintptr_t next_own(int ctx, uintptr_t addr)
 
 /* Register [s, e) of mapping v anew with mode and protection prot, over
  * whatever this context had there: the pages keep their data, and those
- * whose wp[] is set (mode has WP, the old range still describes them) their
- * write protection (the kernel keeps a page's uffd-wp bit when only the
- * mapping's modes change). */
+ * whose wp[] is set (the old range, or poison and protection left behind,
+ * still describes them) their write protection, whatever the new modes: the
+ * kernel keeps a page's uffd-wp bit when the mapping's modes change, and
+ * after UNREGISTER of a registration without WP; it counts again under a
+ * WP registration, and a write clears it (fault.c, F_DORMANT). */
 static int replace(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintptr_t e,
 		   uint64_t mode, int prot, const uint8_t *wp)
 {
@@ -304,7 +321,7 @@ static int replace(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintpt
 		return err;
 	u_range_remove_span(-1, s, e);   /* its poison is the new range's now */
 	struct u_range r;
-	if (!wp || !u_range_find(s, &r))
+	if (!u_range_find(s, &r))
 		return 0;
 	for (size_t i = 0; i < n && !err;) {
 		size_t j = i;
@@ -317,6 +334,24 @@ static int replace(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintpt
 	return err;
 }
 
+/* Forget this context's registrations in [s, e) of mapping v whose memory
+ * was mapped again since (unseen without the shim: stale.c): they ended
+ * with their mapping, as the kernel's, and the new memory is left as it
+ * is. */
+static void forget_stale(int self, const struct u_vma *v, uintptr_t s, uintptr_t e)
+{
+	for (uintptr_t at = s; at < e;) {
+		struct u_range old;
+		const bool mine = u_range_find(at, &old) && old.ctx == self;
+		uintptr_t to = mine ? old.end : next_own(self, at);
+		if (to > e)
+			to = e;
+		if (mine && !u_range_current(&old, v, at, to))
+			u_range_forget_span(self, at, to);
+		at = to;
+	}
+}
+
 /* REGISTER over [s, e) of mapping v, as the kernel's
  * userfaultfd_register_range() treats each mapping: where this context
  * registered it already with every mode asked for, nothing changes; the
@@ -327,25 +362,39 @@ static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s,
 {
 	const int self = u_ctx_index(ctx);
 	const size_t n = (e - s) / v->psize;
-	uint8_t *wp = mode & UFFDIO_REGISTER_MODE_WP ? u_arena_alloc(n ? n : 1) : NULL;
+	uint8_t *wp = u_arena_alloc(n ? n : 1);
 	uintptr_t run = 0;   /* the start of the run to register anew, or 0 */
 	int prot = v->prot, err = 0;
 
+	if (!wp)
+		return -ENOMEM;
+	/* Protection left behind by an unregistration (release_span()). */
+	for (uintptr_t at = s; at < e;) {
+		struct u_range o;
+		if (!u_range_find(at, &o)) {
+			at = u_range_next_start(at);
+			continue;
+		}
+		for (uintptr_t a = at; a < o.end && a < e; a += o.psize)
+			if (o.ctx < 0)
+				wp[(a - s) / v->psize] = U_PG_WP &
+					atomic_load(&o.pages[(a - o.start) / o.psize]);
+		at = o.end;
+	}
+
+	/* Mapped again since: that registration ended with its mapping (and
+	 * its poison), the memory is the new mapping's. */
+	forget_stale(self, v, s, e);
 	for (uintptr_t at = s; at < e && !err;) {
 		struct u_range old;
-		const bool mine = u_range_find(at, &old) && old.ctx == self;
-		uintptr_t to = mine ? old.end : next_own(self, at);
+		const bool current = u_range_find(at, &old) && old.ctx == self;
+		uintptr_t to = current ? old.end : next_own(self, at);
 		if (to > e)
 			to = e;
-		const bool current = mine && u_range_current(&old, v, at, to);
-		/* Mapped again since: that registration ended with its
-		 * mapping (and its poison), the memory is the new mapping's. */
-		if (mine && !current)
-			u_range_forget_span(self, at, to);
 		if (current && (old.mode & mode) == mode) {
 			if (run)
 				err = replace(ctx, v, run, at, mode, prot,
-					      wp ? wp + (run - s) / v->psize : NULL);
+					      wp + (run - s) / v->psize);
 			run = 0;
 		} else {
 			if (!run)
@@ -353,7 +402,7 @@ static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s,
 			/* The registered protection, not our traps'. */
 			if (current)
 				prot = old.prot;
-			if (wp && current && (old.mode & UFFDIO_REGISTER_MODE_WP))
+			if (current)
 				for (uintptr_t a = at; a < to; a += old.psize)
 					wp[(a - s) / v->psize] = U_PG_WP &
 						atomic_load(&old.pages[(a - old.start) / old.psize]);
@@ -361,9 +410,8 @@ static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s,
 		at = to;
 	}
 	if (!err && run)
-		err = replace(ctx, v, run, e, mode, prot, wp ? wp + (run - s) / v->psize : NULL);
-	if (wp)
-		u_arena_free(wp, n ? n : 1);
+		err = replace(ctx, v, run, e, mode, prot, wp + (run - s) / v->psize);
+	u_arena_free(wp, n ? n : 1);
 	return err;
 }
 
@@ -448,6 +496,10 @@ int u_unregister(struct u_ctx *ctx, struct uffdio_range *arg)
 		    ((s | e) & (vmas[i].psize - 1)))
 			err = -EINVAL;
 	}
+	for (int i = 0; i < n && !err; i++)
+		forget_stale(u_ctx_index(ctx), &vmas[i],
+			     vmas[i].start > start ? vmas[i].start : start,
+			     vmas[i].end < end ? vmas[i].end : end);
 	if (!err && u_range_remove_span(u_ctx_index(ctx), start, end) < 0)
 		err = -ENOMEM;   /* the ranges table is full (user.h) */
 	u_range_unlock();

@@ -224,7 +224,8 @@ struct u_range *u_range_at(int i);
 void u_range_drop_ctx(int ctx);
 void u_range_after_fork(void);
 /* In a fork child: poison left on shared memory goes (fork copies no page
- * table entry of a shared mapping, so no poison marker either). */
+ * table entry of a shared mapping, so no poison marker either), and so does
+ * write protection left behind (its uffd-wp bits are cleared). */
 void u_range_drop_shared_poison(void);
 /* A fresh state array for npages pages (all U_PG_MISSING), owned by the
  * range added next with it; NULL on ENOMEM. */

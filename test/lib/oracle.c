@@ -409,3 +409,16 @@ const char *orc_bus_touch(void *addr, int write, char out[8])
 	bus_armed = 0;
 	return out;
 }
+
+void orc_bus_probe(const char *what, char *mem, int n)
+{
+	char line[512], r[8], w[8];
+	size_t used = 0;
+
+	for (int i = 0; i < n; i++) {
+		orc_bus_touch(mem + i * t_page, 0, r);
+		orc_bus_touch(mem + i * t_page, 1, w);
+		used += (size_t)snprintf(line + used, sizeof(line) - used, " %s/%s", r, w);
+	}
+	T_OBS("%s:%s", what, line);
+}

@@ -90,6 +90,9 @@ void orc_child_touch(void *base, void *addr, int wr, struct orc_child *out);
  * UFFD_FEATURE_SIGBUS: out = "0x.." (the byte), or "BUS" when the access
  * raised SIGBUS.  Installs its own SIGBUS handler; returns out. */
 const char *orc_bus_touch(void *addr, int write, char out[8]);
+/* Record "what: r/w r/w ...": orc_bus_touch() reads, then writes, the first
+ * byte of each of the n pages at mem. */
+void orc_bus_probe(const char *what, char *mem, int n);
 
 /* Run fn(arg, report_fd) in a forked child (10 s limit); the child writes
  * its findings to report_fd; up to len bytes of them land in out.  Returns
