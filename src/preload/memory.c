@@ -39,7 +39,10 @@ SHIM_EXPORT int munmap(void *addr, size_t len)
 		return real_munmap(addr, len);
 	const uintptr_t s = (uintptr_t)addr, e = page_end(addr, len);
 	struct u_mem_note note;
-	u_mem_unmap_begin(s, e, &note);
+	if (u_mem_unmap_begin(s, e, &note)) {
+		errno = ENOMEM;
+		return -1;
+	}
 	int ret = real_munmap(addr, len);
 	if (ret == 0) {
 		const int saved = errno;
@@ -77,7 +80,11 @@ SHIM_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, .
 			    : sys_mremap(old, old_len, new_len, flags, want);
 	}
 	struct u_mem_note note;
-	u_mem_remap_begin((uintptr_t)old, old_len, &note);
+	if (u_mem_remap_begin((uintptr_t)old, page_end(old, old_len) - (uintptr_t)old,
+			      page_end(old, new_len) - (uintptr_t)old, &note)) {
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
 	void *ret = real ? real(old, old_len, new_len, flags, want)
 			 : sys_mremap(old, old_len, new_len, flags, want);
 	if (ret != MAP_FAILED && old_len) {
@@ -99,7 +106,10 @@ SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 			    : sys_mmap(addr, len, prot, flags, fd, off);
 	const uintptr_t s = (uintptr_t)addr, e = page_end(addr, len);
 	struct u_mem_note note;
-	u_mem_unmap_begin(s, e, &note);
+	if (u_mem_unmap_begin(s, e, &note)) {
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
 	void *ret = real ? real(addr, len, prot, flags, fd, off) : sys_mmap(addr, len, prot, flags, fd, off);
 	if (ret != MAP_FAILED) {
 		const int saved = errno;

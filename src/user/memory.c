@@ -102,15 +102,20 @@ static void forget(uintptr_t start, uintptr_t end, struct u_mem_note *all)
 	u_range_remove_span(-1, start, end);
 }
 
-void u_mem_unmap_begin(uintptr_t start, uintptr_t end, struct u_mem_note *note)
+int u_mem_unmap_begin(uintptr_t start, uintptr_t end, struct u_mem_note *note)
 {
 	struct u_mem_note all;
 
 	note->n = 0;
 	if (!u_page || start >= end)
-		return;
+		return 0;
 	u_trap_change_begin();
 	u_range_lock();
+	if (!u_range_room(start, end, 0)) {
+		u_range_unlock();
+		u_trap_change_end();
+		return -ENOMEM;
+	}
 	/* Page-cache backed areas: forgotten when they go whole, anonymous
 	 * again when a part stays. */
 	u_pcache_forget(start, end, start, end);
@@ -124,6 +129,7 @@ void u_mem_unmap_begin(uintptr_t start, uintptr_t end, struct u_mem_note *note)
 		/* Faults blocked there retry and find the memory gone. */
 		u_wake(all.ctx[i], start, end);
 	}
+	return 0;
 }
 
 void u_mem_unmap_end(const struct u_mem_note *note, uintptr_t start, uintptr_t end)
@@ -274,15 +280,38 @@ void u_mem_drop_end(uintptr_t start, uintptr_t end, int advice, int ret)
 }
 
 /* ---- mremap ---- */
-void u_mem_remap_begin(uintptr_t old, size_t old_len, struct u_mem_note *note)
+/* Registrations of contexts with UFFD_FEATURE_EVENT_REMAP in [old, end):
+ * the ranges a move adds at the new place. */
+static int moving(uintptr_t old, uintptr_t end)
+{
+	int n = 0;
+
+	for (int i = 0; ; i++) {
+		struct u_range *r = u_range_at(i);
+		if (!r)
+			return n;
+		n += r->start < end && r->end > old && wants(r->ctx, UFFD_FEATURE_EVENT_REMAP);
+	}
+}
+
+int u_mem_remap_begin(uintptr_t old, size_t old_len, size_t new_len, struct u_mem_note *note)
 {
 	note->n = 0;
 	if (!u_page)
-		return;
+		return 0;
 	u_range_lock();
-	u_pcache_release(old, old + old_len);
-	contexts_in(old, old + old_len, note);
+	/* Room for what the end may do, whether the mapping moves or shrinks
+	 * in place (then the tail goes): else fail as the kernel's at
+	 * vm.max_map_count, before anything changed. */
+	const uintptr_t end = old + old_len;
+	const bool room = u_range_room(old, end, moving(old, end)) &&
+			  (new_len >= old_len || u_range_room(old + new_len, end, 0));
+	if (room) {
+		u_pcache_release(old, end);
+		contexts_in(old, end, note);
+	}
 	u_range_unlock();
+	return room ? 0 : -ENOMEM;
 }
 
 /* Move ctx c's registrations in [old, old+len) to new_addr, state and all

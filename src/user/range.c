@@ -446,6 +446,20 @@ static int remove_span(int ctx, uintptr_t start, uintptr_t end, bool release)
 	return removed;
 }
 
+bool u_range_room(uintptr_t start, uintptr_t end, int extra)
+{
+	const int hw = atomic_load(&high_water);
+	int free = U_MAX_RANGES, need = extra;
+
+	for (int i = 0; i < hw; i++) {
+		if (!atomic_load(&live[i]))
+			continue;
+		free--;
+		need += ranges[i].start < start && ranges[i].end > end;
+	}
+	return need <= free;
+}
+
 int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end)
 {
 	return remove_span(ctx, start, end, true);

@@ -214,6 +214,10 @@ int u_range_add(const struct u_range *r);           /* 0 or -1 ENOMEM */
  * ctx -1: take poisoned pages over for a new registration (their traps
  * stay armed). */
 int u_range_remove_span(int ctx, uintptr_t start, uintptr_t end);
+/* Is there room in the table to take [start, end) out of every range that
+ * holds it (a range holding it in its middle needs a slot for its tail),
+ * and to add extra ranges?  The registry lock held. */
+bool u_range_room(uintptr_t start, uintptr_t end, int extra);
 /* The same for a registration whose memory is gone (mapped again since,
  * stale.c): forgotten, the memory at its place left as it is (no orphan
  * poison either). */
@@ -474,8 +478,11 @@ struct u_mem_note {
 	int ctx[U_NOTE_MAX];     /* contexts that asked for the event */
 	uint32_t gen[U_NOTE_MAX]; /* and were open then */
 };
-/* munmap(start, end): its registrations end now; UNMAP afterwards. */
-void u_mem_unmap_begin(uintptr_t start, uintptr_t end, struct u_mem_note *note);
+/* munmap(start, end): its registrations end now; UNMAP afterwards.  0, or
+ * -ENOMEM when a registration would have to be cut in two and the ranges
+ * table has no slot for its tail: the call must fail (the kernel's munmap
+ * at vm.max_map_count), nothing was changed. */
+int u_mem_unmap_begin(uintptr_t start, uintptr_t end, struct u_mem_note *note);
 void u_mem_unmap_end(const struct u_mem_note *note, uintptr_t start, uintptr_t end);
 /* madvise(start, end, advice) for MADV_DONTNEED, MADV_DONTNEED_LOCKED,
  * MADV_FREE, MADV_REMOVE: UFFD_EVENT_REMOVE (read before the pages go, as
@@ -486,7 +493,7 @@ void u_mem_drop_end(uintptr_t start, uintptr_t end, int advice, int ret);
 /* mremap(old, old_len) -> (new, new_len): registrations with
  * UFFD_FEATURE_EVENT_REMAP move along (and REMAP is sent), the others end;
  * a shrink in place unmaps the tail. */
-void u_mem_remap_begin(uintptr_t old, size_t old_len, struct u_mem_note *note);
+int u_mem_remap_begin(uintptr_t old, size_t old_len, size_t new_len, struct u_mem_note *note);
 void u_mem_remap_end(const struct u_mem_note *note, uintptr_t old, size_t old_len,
 		     uintptr_t new_addr, size_t new_len);
 /* Send a non-cooperative event to context c and wait until a reader has
