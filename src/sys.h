@@ -36,6 +36,8 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "tsan.h"
+
 #if defined(__x86_64__)
 static inline long sys_call6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
@@ -127,6 +129,9 @@ static inline int sys_open(const char *path, int flags)
 }
 static inline int sys_close(int fd)
 {
+#if LIBUFFD_TSAN
+	__sanitizer_syscall_pre_impl_close(fd);   /* the fd's state ends (tsan.h) */
+#endif
 	return (int)sys_ret(sys_call1(SYS_close, fd));
 }
 static inline ssize_t sys_read(int fd, void *buf, size_t n)

@@ -16,7 +16,7 @@
 #define MAXBALLAST 64
 /* A sanitizer's runtime allocates for a new thread: where no address space
  * is left it aborts instead of failing the thread's creation. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || LIBUFFD_TSAN
 #define SANITIZER_THREADS 1
 #else
 #define SANITIZER_THREADS 0

@@ -16,7 +16,7 @@
 
 /* About 4 rounds in 10 failed before the fix.  A round takes about a
  * second under ThreadSanitizer (a user-backend process started and ended). */
-#ifdef __SANITIZE_THREAD__
+#if LIBUFFD_TSAN
 #define ROUNDS 15
 #else
 #define ROUNDS 150

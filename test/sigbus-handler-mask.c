@@ -162,9 +162,8 @@ static void in_child(const char *what, int flags, int block)
 
 static void scenario(void)
 {
-#ifdef __SANITIZE_THREAD__
-	t_skip("ThreadSanitizer runs signal handlers from its own: their masks differ");
-#endif
+	if (LIBUFFD_TSAN)
+		t_skip("ThreadSanitizer runs signal handlers from its own: their masks differ");
 	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_SIGBUS);
 	char *mem = t_map(8 * t_page);
 	src_page = t_map(t_page);

@@ -49,9 +49,8 @@ static void *write_page(void *arg)
 
 static void scenario(void)
 {
-#ifdef __SANITIZE_THREAD__
-	t_skip("ThreadSanitizer's runtime needs mappings this test uses up (vm.max_map_count)");
-#endif
+	if (LIBUFFD_TSAN)
+		t_skip("ThreadSanitizer's runtime needs mappings this test uses up (vm.max_map_count)");
 	const long limit = orc_max_map_count();
 	if (limit <= 4 * ROOM || limit > 1000000)
 		t_skip("vm.max_map_count is %ld", limit);

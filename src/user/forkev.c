@@ -29,6 +29,9 @@
  * threads.  The task runs the monitor (ctx.c) and serves clients itself
  * (serve.c, u_serve_inline): system calls, libuffd's own memory and locks
  * (which the fork handler re-initialised), no allocator, no new thread.
+ * ThreadSanitizer does not support a new thread in such a child either (a
+ * pthread there dies in its runtime, whose registry still holds the
+ * parent's threads): it checks nothing there, and the task is unchecked too.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -167,8 +170,22 @@ static void spare_end(void)
 	spare.stack = NULL;
 }
 
+/* The C library's clone(), under the name no sanitizer interposes:
+ * ThreadSanitizer's clone() takes every clone for a fork (it "forks" its
+ * runtime again in the new task, which shares it here) and hands the
+ * function to the task in the caller's stack frame, gone once clone()
+ * returned there (the task then called address 0). */
+extern int __clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
+
 static int task_main(void *arg)
 {
+#if LIBUFFD_TSAN
+	/* TSan checks nothing in the child of a multi-threaded fork (the
+	 * forking thread ignores memory, synchronisation and interceptors from
+	 * there on); nor in the task, which it takes for the spare thread. */
+	__tsan_ignore_thread_begin();
+	AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+#endif
 	((void (*)(void))arg)();
 	return 0;
 }
@@ -185,7 +202,7 @@ int u_fork_start_task(void (*fn)(void))
 	sigdelset(&mask, SIGSEGV);
 	sigdelset(&mask, SIGBUS);
 	sys_sigprocmask(SIG_SETMASK, &mask, &old);
-	int tid = clone(task_main, spare.stack + TASK_STACK, flags, (void *)fn, NULL,
+	int tid = __clone(task_main, spare.stack + TASK_STACK, flags, (void *)fn, NULL,
 			(void *)spare.tp, NULL);
 	sys_sigprocmask(SIG_SETMASK, &old, NULL);
 	/* The spare's memory is the task's now, for the rest of the process. */

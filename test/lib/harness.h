@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "uffd.h"
+#include "../../src/tsan.h"   /* LIBUFFD_TSAN: a ThreadSanitizer build */
 
 extern enum uffd_backend t_backend;  /* the backend this half runs on */
 extern long t_page;                  /* the page size */

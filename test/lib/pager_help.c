@@ -76,7 +76,7 @@ struct tp_counts (tp_count)(void)
 		if (lo >= 0x600000000000ul && lo < 0x640000000000ul)
 			continue;
 #endif
-#ifdef __SANITIZE_THREAD__
+#if LIBUFFD_TSAN
 		/* ThreadSanitizer maps shadow and trace memory for whatever is
 		 * touched, all over: its maps are not the program's to count
 		 * (the fds, the threads and the regions' ranges still are) */
