@@ -13,14 +13,6 @@
 #include "oracle.h"
 
 #define LIMIT_NAME "the user backend's own memory counts towards RLIMIT_AS"
-/* A sanitizer's runtime allocates for a new thread: where no address space
- * is left it aborts instead of failing the thread's creation. */
-#if defined(__SANITIZE_ADDRESS__) || LIBUFFD_TSAN
-#define SANITIZER_THREADS 1
-#else
-#define SANITIZER_THREADS 0
-#endif
-
 /* A call the kernel makes without address space of the process: there it
  * succeeds; the user backend's may fail with ENOMEM (the limit, named in
  * its line) and must then be made again once there is room.  1 if it did
@@ -166,7 +158,7 @@ static void scenario(void)
 	char *src = t_map(hp);
 	t_fill(src, hp, 5);
 
-	if (!SANITIZER_THREADS)
+	if (!ORC_SANITIZER_THREADS)
 		first_open();
 	first_register(anon + 3 * t_page);
 

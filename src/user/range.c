@@ -51,6 +51,7 @@ static void read_range(const struct u_range *r, struct u_range *out)
 	out->file_off = LOAD(r->file_off);
 	out->pages = LOAD(r->pages);
 	out->pages_base = LOAD(r->pages_base);
+	out->guard = LOAD(r->guard);
 }
 
 static void write_range(struct u_range *r, const struct u_range *in)
@@ -66,6 +67,7 @@ static void write_range(struct u_range *r, const struct u_range *in)
 	STORE(r->file_off, in->file_off);
 	STORE(r->pages, in->pages);
 	STORE(r->pages_base, in->pages_base);
+	STORE(r->guard, in->guard);
 }
 
 void u_range_enter(void)
@@ -295,7 +297,7 @@ static void orphan(const struct u_range *r, uintptr_t a, uintptr_t b, uint8_t st
 	size_t n = (b - a) / r->psize;
 	struct u_range o = {
 		.start = a, .end = b, .ctx = -1, .mode = 0, .prot = r->prot,
-		.psize = r->psize, .mem = r->mem, .memfd = -1,
+		.psize = r->psize, .mem = r->mem, .memfd = -1, .guard = r->guard,
 	};
 
 	o.pages = u_pages_alloc(n);

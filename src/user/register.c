@@ -172,6 +172,7 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	default:
 		r.mem = U_MEM_ANON;
 	}
+	r.guard = u_trap_pick_guard(&r);
 	/* The file, where fills or the page cache go through it. */
 	if (r.mem != U_MEM_ANON && r.mem != U_MEM_HUGETLB) {
 		r.memfd = u_vma_open_file(v);
@@ -430,6 +431,7 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 	const uintptr_t start = arg->range.start, end = start + arg->range.len;
 
 	u_ctx_reap();
+	u_trap_init();   /* again, if its probe found no room before */
 	u_range_lock();
 	prune_orphans();
 	n = u_vmas_in(start, end, &vmas, &cap);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -32,36 +33,49 @@
 
 long u_page;
 const char u_zero_page[U_ZERO_LEN] __attribute__((aligned(65536)));
-static int use_guard;
-static int guard_in_pagemap;   /* pagemap shows guard markers (bit 58) */
+static _Atomic int use_guard;
+static _Atomic int guard_in_pagemap;   /* pagemap shows guard markers (bit 58) */
 static _Atomic int mem_fd = -1;      /* /proc/self/mem */
 static _Atomic int pagemap_fd = -1;  /* /proc/self/pagemap */
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void u_trap_init(void)
 {
 	static _Atomic int done;
 
-	if (atomic_exchange(&done, 1))
+	if (atomic_load(&done))
 		return;
+	pthread_mutex_lock(&init_lock);
 	u_page = sysconf(_SC_PAGESIZE);
 	const char *force = getenv("UFFD_USER_TRAP");
-	if (force && !strcmp(force, "mprotect"))
-		return;
-	void *p = sys_mmap(NULL, u_page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return;
-	use_guard = sys_madvise(p, u_page, MADV_GUARD_INSTALL) == 0;
-	if (use_guard) {
-		int fd = sys_open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	void *p = MAP_FAILED;
+	if (!atomic_load(&done) && !(force && !strcmp(force, "mprotect")))
+		p = sys_mmap(NULL, u_page, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED) {
+		const bool guard = sys_madvise(p, u_page, MADV_GUARD_INSTALL) == 0;
+		int fd = guard ? sys_open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) : -1;
 		uint64_t e = 0;
-		guard_in_pagemap = fd >= 0 && sys_pread(fd, &e, sizeof(e),
+		atomic_store(&guard_in_pagemap, fd >= 0 && sys_pread(fd, &e, sizeof(e),
 				(off_t)((uintptr_t)p / (uintptr_t)u_page * sizeof(e))) == sizeof(e) &&
-				((e >> 58) & 1);
+				((e >> 58) & 1));
 		if (fd >= 0)
 			sys_close(fd);
+		atomic_store(&use_guard, guard);
+		sys_munmap(p, u_page);
 	}
-	sys_munmap(p, u_page);
+	/* No address space for the probe's page (RLIMIT_AS): PROT_NONE
+	 * traps for now, and the next open or REGISTER probes again (ranges
+	 * keep the mechanism they were armed with). */
+	if (p != MAP_FAILED || (force && !strcmp(force, "mprotect")))
+		atomic_store(&done, 1);
+	pthread_mutex_unlock(&init_lock);
+}
+
+bool u_trap_pick_guard(const struct u_range *r)
+{
+	return atomic_load(&use_guard) && !u_hugetlb(r);
 }
 
 const char *uffd_user_mechanism(void)
@@ -184,6 +198,7 @@ int u_trap_open_fds(void)
 
 void u_trap_after_fork(void)
 {
+	pthread_mutex_init(&init_lock, NULL);
 	atomic_store(&changes_busy, 0);
 	for (int i = 0; i < SPANS; i++) {
 		atomic_store(&spans[i].seq, 0);
@@ -203,10 +218,9 @@ static int sys_err(void)
 	return -errno;
 }
 
-/* Guard markers do not apply to hugetlb: its traps are PROT_NONE. */
 bool u_trap_guarded(const struct u_range *r)
 {
-	return use_guard && !u_hugetlb(r);
+	return r->guard;
 }
 
 int u_trap_arm(const struct u_range *r, uintptr_t addr, size_t len)

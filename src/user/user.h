@@ -186,6 +186,7 @@ struct u_range {
 	off_t file_off;           /* shmem: file offset of start */
 	_Atomic uint8_t *pages;   /* state of each page, index (addr-start)/psize */
 	void *pages_base;         /* the shared state array pages points into */
+	bool guard;               /* its traps are guard markers (else PROT_NONE) */
 };
 
 /* Look up the range holding addr: copies it to *out; 1 found, 0 not.
@@ -263,7 +264,12 @@ static inline bool u_pg_trapped(const struct u_range *r, uint8_t st)
 
 /* ---- traps (trap.c) ---- */
 extern long u_page;
+/* Probe the trap mechanism (once it could: a probe that finds no address
+ * space for its page is made again at the next call). */
 void u_trap_init(void);
+/* The mechanism a range registered now gets: guard markers where the probe
+ * found them (not for hugetlb), else PROT_NONE.  A range keeps its own. */
+bool u_trap_pick_guard(const struct u_range *r);
 void u_trap_after_fork(void);
 /* Open now the descriptors fills and lookups use (/proc/self/mem and
  * pagemap, kept open), so that no ioctl fails later for want of one

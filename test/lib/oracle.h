@@ -111,6 +111,14 @@ int orc_in_child_status(void (*fn)(void *arg, int report_fd), void *arg,
 void orc_as_exhaust(void);
 void orc_as_give_back(void);
 void orc_as_restore(void);
+/* A sanitizer's runtime allocates for a new thread: where no address space
+ * is left it aborts instead of failing the thread's creation (so no thread
+ * may start, nor a userfaultfd be opened, meanwhile). */
+#if defined(__SANITIZE_ADDRESS__) || LIBUFFD_TSAN
+#define ORC_SANITIZER_THREADS 1
+#else
+#define ORC_SANITIZER_THREADS 0
+#endif
 
 /* Failures inside these report the caller's line (T_AT, harness.h). */
 #define orc_memfd(...) T_AT(orc_memfd(__VA_ARGS__))
