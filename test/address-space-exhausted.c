@@ -13,7 +13,6 @@
 #include "oracle.h"
 
 #define LIMIT_NAME "the user backend's own memory counts towards RLIMIT_AS"
-#define MAXBALLAST 64
 /* A sanitizer's runtime allocates for a new thread: where no address space
  * is left it aborts instead of failing the thread's creation. */
 #if defined(__SANITIZE_ADDRESS__) || LIBUFFD_TSAN
@@ -21,68 +20,6 @@
 #else
 #define SANITIZER_THREADS 0
 #endif
-
-static void *ballast[MAXBALLAST];
-static size_t ballast_len[MAXBALLAST];
-static int nballast;
-
-static long vm_size(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	T_ASSERT(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSize: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	T_ASSERT(kb > 0);
-	return kb * 1024;
-}
-
-/* Take every page of address space RLIMIT_AS leaves (reserved, never
- * touched): afterwards an mmap of one page fails. */
-static void exhaust(void)
-{
-	for (size_t sz = (size_t)1 << 30; sz >= (size_t)t_page; sz /= 2)
-		for (void *p; nballast < MAXBALLAST &&
-		     (p = mmap(NULL, sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			       -1, 0)) != MAP_FAILED;) {
-			ballast[nballast] = p;
-			ballast_len[nballast++] = sz;
-		}
-	void *p = mmap(NULL, t_page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	T_ASSERT(p == MAP_FAILED && errno == ENOMEM);
-}
-
-static void give_back(void)
-{
-	while (nballast > 0) {
-		nballast--;
-		munmap(ballast[nballast], ballast_len[nballast]);
-	}
-}
-
-/* The soft limit (raised again after): what the process maps now and
- * 64 MiB more. */
-static void set_soft_limit(rlim_t lim)
-{
-	struct rlimit rl;
-	T_ASSERT(getrlimit(RLIMIT_AS, &rl) == 0);
-	rl.rlim_cur = lim < rl.rlim_max ? lim : rl.rlim_max;
-	T_ASSERT(setrlimit(RLIMIT_AS, &rl) == 0);
-}
-
-static void limit_as(void)
-{
-	set_soft_limit((rlim_t)vm_size() + (64 << 20));
-}
-
-static void unlimit_as(void)
-{
-	set_soft_limit(RLIM_INFINITY);
-}
 
 /* A call the kernel makes without address space of the process: there it
  * succeeds; the user backend's may fail with ENOMEM (the limit, named in
@@ -142,8 +79,7 @@ static int do_wp(int fd, void *addr, size_t len, int on)
  * an open succeeds (it did not, ever after, before the fix). */
 static void first_open(void)
 {
-	limit_as();
-	exhaust();
+	orc_as_exhaust();
 	errno = 0;
 	int fd = uffd_open(O_CLOEXEC | O_NONBLOCK, t_backend);
 	if (needs_room("first open", fd)) {
@@ -155,12 +91,12 @@ static void first_open(void)
 		needs_room("UFFDIO_API", uffd_ioctl(fd, UFFDIO_API, &api));
 		close(fd);
 	}
-	give_back();
+	orc_as_give_back();
 	fd = uffd_open(O_CLOEXEC | O_NONBLOCK, t_backend);
 	outcome("open, address space back", fd);
 	if (fd >= 0)
 		close(fd);
-	unlimit_as();
+	orc_as_restore();
 }
 
 /* The first REGISTER of the process with no room: the user backend's
@@ -172,16 +108,14 @@ static void first_register(char *anon)
 	int fd = t_uffd_api(O_CLOEXEC | O_NONBLOCK, 0);
 	struct uffd_msg m;
 
-	limit_as();
-	exhaust();
+	orc_as_exhaust();
 	errno = 0;
 	if (needs_room("first REGISTER",
 		       do_register(fd, anon, t_page, UFFDIO_REGISTER_MODE_MISSING))) {
 		T_EXPECT(do_zeropage(fd, anon, t_page) < 0 && errno == ENOENT);
 		T_EXPECT_EQ(anon[0], 0);
 	}
-	give_back();
-	unlimit_as();
+	orc_as_restore();
 	T_ASSERT(madvise(anon, t_page, MADV_DONTNEED) == 0);
 	outcome("REGISTER, address space back",
 		do_register(fd, anon, t_page, UFFDIO_REGISTER_MODE_MISSING));
@@ -267,8 +201,7 @@ static void scenario(void)
 	};
 	const int nops = sizeof(ops) / sizeof(ops[0]);
 
-	limit_as();
-	exhaust();
+	orc_as_exhaust();
 	int fd2 = uffd_open(O_CLOEXEC | O_NONBLOCK, t_backend);
 	needs_room("second open", fd2);
 	if (fd2 >= 0)
@@ -279,8 +212,7 @@ static void scenario(void)
 	}
 	/* What failed is not half done: a failed fill left the page missing
 	 * (a second try would otherwise say EEXIST). */
-	give_back();
-	unlimit_as();
+	orc_as_restore();
 	for (int i = 0; i < nops; i++)
 		if (ops[i].failed)
 			T_EXPECT_EQ(run_op(fd, &ops[i], src), 0);

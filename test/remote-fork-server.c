@@ -148,7 +148,8 @@ static void scenario(void)
 	T_OBS("%s", slurp(from_child[0], said, sizeof(said)));
 	T_EXPECT(!strcmp(said, "child reads a b\n"));
 	T_ASSERT(waitpid(child, &status, 0) == child);
-	T_OBS("child exited %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	T_OBS("child: %s %d", WIFEXITED(status) ? "exit" : "signal",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	close(fd);
 }
 T_MAIN("remote-fork-server", scenario)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -32,20 +33,31 @@ static size_t round_up(size_t n)
 	return (n + u_page - 1) & ~(size_t)(u_page - 1);
 }
 
+/* The reservation's size: 64 GiB, smaller where the kernel accounts even
+ * MAP_NORESERVE memory (vm.overcommit_memory=2): 4 GiB, 256 MiB.  A test
+ * that runs the arena out sets UFFD_USER_ARENA=<bytes> (at most that). */
+static void reserve(void)
+{
+	const char *cap = getenv("UFFD_USER_ARENA");
+	const size_t most = cap ? round_up(strtoull(cap, NULL, 0)) : 0;
+
+	for (int shift = 36; !arena && shift >= 28; shift -= 4) {
+		const size_t size = most && most < (size_t)1 << shift ? most : (size_t)1 << shift;
+		void *a = sys_mmap(NULL, size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (a != MAP_FAILED)
+			arena = a, arena_size = size;
+	}
+}
+
 void *u_arena_alloc(size_t bytes)
 {
 	void *p = NULL;
 
 	bytes = round_up(bytes);
 	pthread_mutex_lock(&lock);
-	/* Smaller where the kernel accounts even MAP_NORESERVE memory
-	 * (vm.overcommit_memory=2). */
-	for (int shift = 36; !arena && shift >= 28; shift -= 4) {
-		void *a = sys_mmap(NULL, (size_t)1 << shift, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (a != MAP_FAILED)
-			arena = a, arena_size = (size_t)1 << shift;
-	}
+	if (!arena)
+		reserve();
 	for (struct free_block **b = &free_list; *b; b = &(*b)->next) {
 		if ((*b)->bytes == bytes) {
 			p = *b;

@@ -137,8 +137,18 @@ static void unfreeze(void)
 	atomic_store(&u_freezing_start, 0);
 }
 
+/* A REGISTER's own arrays, a byte per page of its largest piece, taken
+ * before anything changes (ENOMEM then leaves nothing half done): which
+ * pages hold data, which this process maps (MINOR), which stay
+ * write-protected. */
+struct scratch {
+	unsigned char *present, *mapped;
+	uint8_t *wp;
+	size_t bytes;
+};
+
 static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
-		     uintptr_t end, uint64_t mode)
+		     uintptr_t end, uint64_t mode, const struct scratch *sc)
 {
 	struct u_range r = {
 		.start = start, .end = end, .ctx = u_ctx_index(ctx), .mode = mode,
@@ -169,9 +179,9 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 			return -errno;
 		r.file_off = v->offset + (off_t)(start - v->start);
 	}
+	unsigned char *const present = sc->present;
 	r.pages = u_pages_alloc(n);
-	unsigned char *present = u_arena_alloc(n ? n : 1);
-	if (!r.pages || !present) {
+	if (!r.pages) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -199,11 +209,10 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 	unsigned char *mapped = NULL;
 	if ((mode & UFFDIO_REGISTER_MODE_MINOR) &&
 	    (r.mem == U_MEM_SHMEM || r.mem == U_MEM_SHMEM_PRIVATE)) {
-		mapped = u_arena_alloc(n ? n : 1);
-		if (mapped && u_pages_mapped(&r, start, end - start, mapped)) {
-			u_arena_free(mapped, n ? n : 1);
-			mapped = NULL;
-		}
+		mapped = sc->mapped;
+		err = u_pages_mapped(&r, start, end - start, mapped);
+		if (err)
+			goto fail;   /* (shmem is never frozen) */
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct u_range o;
@@ -215,8 +224,6 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 			  U_PG_STATE) == U_PG_POISON)
 			atomic_store(&r.pages[i], U_PG_POISON);
 	}
-	if (mapped)
-		u_arena_free(mapped, n ? n : 1);
 	/* Filled through the page cache where that cannot show (pcache.c). */
 	if (frozen)
 		u_pcache_adopt(&r, v->path);
@@ -246,11 +253,8 @@ static int add_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t start,
 		unfreeze();
 	if (err)
 		goto fail;
-	u_arena_free(present, n ? n : 1);
 	return 0;
 fail:
-	if (present)
-		u_arena_free(present, n ? n : 1);
 	if (r.memfd >= 0)
 		sys_close(r.memfd);
 	if (r.pages)
@@ -308,7 +312,7 @@ static uintptr_t next_own(int ctx, uintptr_t addr)
  * after UNREGISTER of a registration without WP; it counts again under a
  * WP registration, and a write clears it (fault.c, F_DORMANT). */
 static int replace(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintptr_t e,
-		   uint64_t mode, int prot, const uint8_t *wp)
+		   uint64_t mode, int prot, const uint8_t *wp, const struct scratch *sc)
 {
 	const size_t n = (e - s) / v->psize;
 	struct u_vma pv = *v;
@@ -316,7 +320,7 @@ static int replace(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintpt
 	pv.prot = prot;
 	if (u_range_remove_span(u_ctx_index(ctx), s, e) < 0)
 		return -ENOMEM;   /* the ranges table is full (user.h) */
-	int err = add_piece(ctx, &pv, s, e, mode);
+	int err = add_piece(ctx, &pv, s, e, mode, sc);
 	if (err)
 		return err;
 	u_range_remove_span(-1, s, e);   /* its poison is the new range's now */
@@ -358,16 +362,14 @@ static void forget_stale(int self, const struct u_vma *v, uintptr_t s, uintptr_t
  * rest gets mode (no union), in one range per run.  Memory mapped again
  * since (unseen without the shim) is registered afresh (stale.c). */
 static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s, uintptr_t e,
-			  uint64_t mode)
+			  uint64_t mode, const struct scratch *sc)
 {
 	const int self = u_ctx_index(ctx);
-	const size_t n = (e - s) / v->psize;
-	uint8_t *wp = u_arena_alloc(n ? n : 1);
+	uint8_t *const wp = sc->wp;
 	uintptr_t run = 0;   /* the start of the run to register anew, or 0 */
 	int prot = v->prot, err = 0;
 
-	if (!wp)
-		return -ENOMEM;
+	memset(wp, 0, (e - s) / v->psize);
 	/* Protection left behind by an unregistration (release_span()). */
 	for (uintptr_t at = s; at < e;) {
 		struct u_range o;
@@ -394,7 +396,7 @@ static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s,
 		if (current && (old.mode & mode) == mode) {
 			if (run)
 				err = replace(ctx, v, run, at, mode, prot,
-					      wp + (run - s) / v->psize);
+					      wp + (run - s) / v->psize, sc);
 			run = 0;
 		} else {
 			if (!run)
@@ -410,8 +412,7 @@ static int register_piece(struct u_ctx *ctx, const struct u_vma *v, uintptr_t s,
 		at = to;
 	}
 	if (!err && run)
-		err = replace(ctx, v, run, e, mode, prot, wp + (run - s) / v->psize);
-	u_arena_free(wp, n ? n : 1);
+		err = replace(ctx, v, run, e, mode, prot, wp + (run - s) / v->psize, sc);
 	return err;
 }
 
@@ -450,11 +451,28 @@ int u_register(struct u_ctx *ctx, struct uffdio_register *arg)
 			      vmas[i].end < end ? vmas[i].end : end))
 			err = -EBUSY;
 	}
+	struct scratch sc = { 0 };
 	for (int i = 0; i < n && !err; i++) {
 		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
 		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
-		err = register_piece(ctx, &vmas[i], s, e, mode);
+		if ((e - s) / vmas[i].psize > sc.bytes)
+			sc.bytes = (e - s) / vmas[i].psize;
 	}
+	unsigned char *block = err ? NULL : u_arena_alloc(3 * sc.bytes);
+	if (!err && !block)
+		err = -ENOMEM;
+	if (block) {
+		sc.present = block;
+		sc.mapped = block + sc.bytes;
+		sc.wp = block + 2 * sc.bytes;
+	}
+	for (int i = 0; i < n && !err; i++) {
+		uintptr_t s = vmas[i].start > start ? vmas[i].start : start;
+		uintptr_t e = vmas[i].end < end ? vmas[i].end : end;
+		err = register_piece(ctx, &vmas[i], s, e, mode, &sc);
+	}
+	if (block)
+		u_arena_free(block, 3 * sc.bytes);
 	u_range_unlock();
 	u_vmas_free(vmas, cap);
 	if (err)

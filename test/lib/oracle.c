@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "oracle.h"
@@ -421,4 +422,61 @@ void orc_bus_probe(const char *what, char *mem, int n)
 		used += (size_t)snprintf(line + used, sizeof(line) - used, " %s/%s", r, w);
 	}
 	T_OBS("%s:%s", what, line);
+}
+
+/* orc_as_exhaust(): the address space reserved, a block a slot. */
+#define MAXBALLAST 64
+static void *ballast[MAXBALLAST];
+static size_t ballast_len[MAXBALLAST];
+static int nballast;
+
+static long vm_size(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	T_ASSERT(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	T_ASSERT(kb > 0);
+	return kb * 1024;
+}
+
+static void set_soft_limit(rlim_t lim)
+{
+	struct rlimit rl;
+	T_ASSERT(getrlimit(RLIMIT_AS, &rl) == 0);
+	rl.rlim_cur = lim < rl.rlim_max ? lim : rl.rlim_max;
+	T_ASSERT(setrlimit(RLIMIT_AS, &rl) == 0);
+}
+
+void (orc_as_exhaust)(void)
+{
+	set_soft_limit((rlim_t)vm_size() + (64 << 20));
+	for (size_t sz = (size_t)1 << 30; sz >= (size_t)t_page; sz /= 2)
+		for (void *p; nballast < MAXBALLAST &&
+		     (p = mmap(NULL, sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			       -1, 0)) != MAP_FAILED;) {
+			ballast[nballast] = p;
+			ballast_len[nballast++] = sz;
+		}
+	void *p = mmap(NULL, t_page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_ASSERT(p == MAP_FAILED && errno == ENOMEM);
+}
+
+void orc_as_give_back(void)
+{
+	while (nballast > 0) {
+		nballast--;
+		munmap(ballast[nballast], ballast_len[nballast]);
+	}
+}
+
+void (orc_as_restore)(void)
+{
+	orc_as_give_back();
+	set_soft_limit(RLIM_INFINITY);
 }

@@ -104,6 +104,14 @@ int orc_in_child(void (*fn)(void *arg, int report_fd), void *arg,
 int orc_in_child_status(void (*fn)(void *arg, int report_fd), void *arg,
 			void *out, size_t len, int *status);
 
+/* RLIMIT_AS reached: the soft limit set to what the process maps and
+ * 64 MiB more, and every page of that reserved (PROT_NONE, never touched),
+ * so that an mmap of one page fails.  orc_as_give_back() gives the
+ * reserved address space back, orc_as_restore() that and the limit. */
+void orc_as_exhaust(void);
+void orc_as_give_back(void);
+void orc_as_restore(void);
+
 /* Failures inside these report the caller's line (T_AT, harness.h). */
 #define orc_memfd(...) T_AT(orc_memfd(__VA_ARGS__))
 #define orc_each_memory(...) T_AT(orc_each_memory(__VA_ARGS__))
@@ -116,6 +124,8 @@ int orc_in_child_status(void (*fn)(void *arg, int report_fd), void *arg,
 #define orc_hugepages_release(...) T_AT(orc_hugepages_release(__VA_ARGS__))
 #define orc_ioctl_case(...) T_AT(orc_ioctl_case(__VA_ARGS__))
 #define orc_child_touch(...) T_AT(orc_child_touch(__VA_ARGS__))
+#define orc_as_exhaust() T_AT(orc_as_exhaust())
+#define orc_as_restore() T_AT(orc_as_restore())
 #define orc_in_child(...) T_AT(orc_in_child(__VA_ARGS__))
 #define orc_in_child_status(...) T_AT(orc_in_child_status(__VA_ARGS__))
 
