@@ -349,9 +349,17 @@ static int forward(struct chan *c, const struct stat *st, unsigned long request,
 	 * does) made the round trip 3-4x slower on a loaded machine, where a
 	 * yield hands the CPU to another process for a time slice (README). */
 	char done;
-	ssize_t n;
+	ssize_t n = 0;
 	while (!err && (n = sys_read(c->rep_r, &done, 1)) < 0 && errno == EINTR)
 		;
+	/* The bell found the owner gone (EPIPE), but its threads run what is
+	 * posted, rung or not, and it may have ended just after replying (a
+	 * COPY that let its last thread exit): the reply stands. */
+	if (err && atomic_load(&r->state) == W_DONE) {
+		memcpy(rep, &r->rep, sizeof(*rep));
+		chan_close(c);
+		return rep->argsize == argsize ? 0 : -ESRCH;
+	}
 	if (err || n != 1 || atomic_load(&r->state) != W_DONE) {
 		chan_close(c);
 		return -ESRCH;
